@@ -1,0 +1,1 @@
+"""The ``pepperpy-cache`` command line (also ``python -m pepperpy.caching``)."""

@@ -1,0 +1,335 @@
+"""The cache engine: entries, eviction, expiry and counters, driven by plain calls.
+
+Nothing here reads a clock: every call that depends on time takes ``now`` (monotonic
+seconds chosen by the caller), and :meth:`CacheEngine.next_deadline` says when the
+engine next has work to do.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from typing import Any, Final, final
+
+from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
+from .errors import ConfigurationError, InvalidKeyError
+from .policies import CachePolicy, make_policy
+from .ttl import TTL, normalize_ttl, remaining
+
+__all__ = ("CacheEngine",)
+
+_NO_REMOVALS: Final[tuple[Removal, ...]] = ()
+_EVICTED: Final = RemovalCause.EVICTED
+_EXPIRED: Final = RemovalCause.EXPIRED
+# Removal's own __new__ is a Python function; tuple.__new__ builds the same record
+# without that frame, which matters on the eviction path.
+_new_removal: Final = tuple.__new__
+_RECLAIM_PER_WRITE: Final = 2
+"""Expired entries reclaimed by each write: more than one write can create, so the
+backlog of expired entries shrinks even when nothing else calls :meth:`expire`."""
+
+
+def _check_max_size(max_size: object) -> int | None:
+    if max_size is None:
+        return None
+    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+        raise ConfigurationError(f"max_size must be a positive int or None; got {max_size!r}")
+    return max_size
+
+
+@final
+class CacheEngine:
+    """A synchronous, deterministic cache: the core that every in-process cache drives.
+
+    ``max_size`` bounds the number of entries (``None``: unbounded); ``policy`` chooses
+    what to evict (a :class:`CachePolicy` or a name such as ``"lru"``); ``default_ttl``
+    applies to writes that give no TTL.
+
+    Reads return the value or :data:`MISS`. An expired entry is a miss as soon as its
+    deadline is reached (``expires_at <= now``); it stays in memory until a write or
+    :meth:`expire` reclaims it, and each reclaimed entry comes back as a
+    :class:`Removal`, as does each eviction, so the caller can report them.
+    """
+
+    __slots__ = (
+        "_deadlines",
+        "_default_ttl",
+        "_evictions",
+        "_expirations",
+        "_heap",
+        "_hits",
+        "_max_size",
+        "_misses",
+        "_on_hit",
+        "_policy",
+        "_values",
+    )
+
+    def __init__(
+        self,
+        max_size: int | None = None,
+        policy: CachePolicy | str = "lru",
+        default_ttl: TTL = None,
+    ) -> None:
+        self._max_size = _check_max_size(max_size)
+        self._default_ttl = normalize_ttl(default_ttl)
+        self._policy = make_policy(policy)
+        if len(self._policy):
+            raise ConfigurationError("the policy already tracks keys: give each cache its own")
+        self._on_hit = self._policy.access_recorder()
+        self._values: dict[str, Any] = {}
+        self._deadlines: dict[str, float] = {}
+        # (deadline, key) pairs; a pair is stale once _deadlines disagrees with it.
+        self._heap: list[tuple[float, str]] = []
+        self._hits = 0
+        self._misses = 0
+        self._evictions = 0
+        self._expirations = 0
+
+    # -- reads ---------------------------------------------------------------------
+
+    def get(self, key: str, now: float) -> Any | Miss:
+        """The value of ``key``, or :data:`MISS`; counts a hit or a miss.
+
+        ``now`` matters only for keys that have a TTL (see :attr:`deadlines`).
+        """
+        values = self._values
+        try:
+            found = key in values
+        except TypeError:
+            raise InvalidKeyError(_bad_key(key)) from None
+        if found:
+            if self._deadlines:
+                expires_at = self._deadlines.get(key)
+                if expires_at is not None and expires_at <= now:
+                    self._misses += 1
+                    return MISS
+            if self._on_hit is not None:
+                self._on_hit(key)
+            self._hits += 1
+            return values[key]
+        if not isinstance(key, str):
+            raise InvalidKeyError(_bad_key(key))
+        self._misses += 1
+        return MISS
+
+    def contains(self, key: str, now: float) -> bool:
+        """Whether ``key`` holds a live value. Counts nothing, changes nothing."""
+        return self._live(key, now)
+
+    def ttl(self, key: str, now: float) -> float | None:
+        """Seconds until ``key`` expires; ``None`` if it has no TTL or is not cached."""
+        if not self._live(key, now):
+            return None
+        return remaining(self._deadlines.get(key), now)
+
+    def entry(self, key: str, now: float) -> CacheEntry | None:
+        """A snapshot of the live entry for ``key``, or ``None``. Counts nothing."""
+        if not self._live(key, now):
+            return None
+        return CacheEntry(key, self._values[key], expires_at=self._deadlines.get(key))
+
+    def entries(self, now: float) -> list[CacheEntry]:
+        """Snapshots of every live entry, in storage order."""
+        deadlines = self._deadlines
+        return [
+            CacheEntry(key, value, expires_at=deadlines.get(key))
+            for key, value in self._values.items()
+            if key not in deadlines or deadlines[key] > now
+        ]
+
+    # -- writes --------------------------------------------------------------------
+
+    def set(self, key: str, value: Any, now: float, ttl: TTL = None) -> tuple[Removal, ...]:
+        """Store ``value`` under ``key``; ``ttl=None`` means the engine's default TTL.
+
+        Returns what the write removed: at most one eviction, plus expired entries it
+        reclaimed on the way (usually nothing: the shared empty tuple).
+        """
+        seconds = self._default_ttl if ttl is None else normalize_ttl(ttl)
+        values = self._values
+        deadlines = self._deadlines
+        try:
+            present = key in values
+        except TypeError:
+            raise InvalidKeyError(_bad_key(key)) from None
+        if present and not (deadlines and key in deadlines and deadlines[key] <= now):
+            values[key] = value
+            if self._on_hit is not None:
+                self._on_hit(key)
+            if seconds is not None:
+                self._set_deadline(key, now + seconds)
+            elif deadlines:
+                deadlines.pop(key, None)
+            return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
+        if not isinstance(key, str):
+            raise InvalidKeyError(_bad_key(key))
+        if present:
+            self._drop(key)  # expired: the new value starts afresh
+        values[key] = value
+        self._policy.record_insert(key)
+        if seconds is not None:
+            self._set_deadline(key, now + seconds)
+        if self._max_size is not None and len(values) > self._max_size:
+            return self._make_room(now)
+        return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
+
+    def delete(self, key: str, now: float) -> bool:
+        """Remove ``key``; ``True`` if it held a live value (an expired one is dropped too)."""
+        if key not in self._values:
+            if not isinstance(key, str):
+                raise InvalidKeyError(_bad_key(key))
+            return False
+        live = self._live(key, now)
+        self._drop(key)
+        return live
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every key that starts with ``prefix``; how many entries were removed."""
+        doomed = [key for key in self._values if key.startswith(prefix)]
+        for key in doomed:
+            self._drop(key)
+        return len(doomed)
+
+    def clear(self) -> None:
+        """Remove every entry. Counters are kept (see :meth:`reset_stats`)."""
+        self._values.clear()
+        self._deadlines.clear()
+        self._heap.clear()
+        self._policy.clear()
+
+    # -- time ----------------------------------------------------------------------
+
+    def expire(self, now: float, limit: int | None = None) -> tuple[Removal, ...]:
+        """Reclaim entries expired at ``now``, soonest deadline first, at most ``limit``."""
+        if not self._heap:
+            return _NO_REMOVALS
+        return self._reclaim(now, limit)
+
+    def next_deadline(self) -> float | None:
+        """The earliest expiry time among stored entries, or ``None`` if none has a TTL."""
+        heap = self._heap
+        deadlines = self._deadlines
+        while heap:
+            expires_at, key = heap[0]
+            if deadlines.get(key) == expires_at:
+                return expires_at
+            heapq.heappop(heap)  # stale: the key was deleted or given a new TTL
+        return None
+
+    @property
+    def deadlines(self) -> Mapping[str, float]:
+        """Live read-only view: key -> expiry time, for the keys that have a TTL.
+
+        When it is empty no answer depends on ``now``, so a caller may skip reading
+        its clock.
+        """
+        return self._deadlines
+
+    # -- counters ------------------------------------------------------------------
+
+    @property
+    def stats(self) -> CacheStats:
+        """Counters now. ``size`` counts stored entries, including expired ones not yet
+        reclaimed: call :meth:`expire` first for the live size."""
+        return CacheStats(
+            hits=self._hits,
+            misses=self._misses,
+            size=len(self._values),
+            evictions=self._evictions,
+            expirations=self._expirations,
+        )
+
+    def reset_stats(self) -> None:
+        """Zero the hit, miss, eviction and expiration counters."""
+        self._hits = self._misses = self._evictions = self._expirations = 0
+
+    @property
+    def max_size(self) -> int | None:
+        """The capacity in entries, or ``None`` for unbounded."""
+        return self._max_size
+
+    @property
+    def default_ttl(self) -> float | None:
+        """The TTL in seconds applied to writes that give none, or ``None``."""
+        return self._default_ttl
+
+    @property
+    def policy(self) -> CachePolicy:
+        """The eviction policy."""
+        return self._policy
+
+    def keys(self) -> list[str]:
+        """Every stored key, expired ones included, in storage order."""
+        return list(self._values)
+
+    def __len__(self) -> int:
+        """Stored entries, including expired ones not yet reclaimed."""
+        return len(self._values)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def __repr__(self) -> str:
+        return (
+            f"CacheEngine(max_size={self._max_size}, policy={self._policy!r}, "
+            f"stored={len(self._values)})"
+        )
+
+    # -- internals -----------------------------------------------------------------
+
+    def _live(self, key: str, now: float) -> bool:
+        if key not in self._values:
+            if not isinstance(key, str):
+                raise InvalidKeyError(_bad_key(key))
+            return False
+        expires_at = self._deadlines.get(key)
+        return expires_at is None or expires_at > now
+
+    def _set_deadline(self, key: str, expires_at: float) -> None:
+        self._deadlines[key] = expires_at
+        heap = self._heap
+        heapq.heappush(heap, (expires_at, key))
+        if len(heap) > 2 * len(self._deadlines) + 64:
+            # Overwrites and deletes leave stale pairs; rebuilding once the heap is twice
+            # the live count keeps it O(live) at O(1) amortized cost per write.
+            heap[:] = [(at, k) for k, at in self._deadlines.items()]
+            heapq.heapify(heap)
+
+    def _drop(self, key: str) -> Any:
+        """Forget ``key`` everywhere; its heap pair goes stale. Returns the value."""
+        value = self._values.pop(key)
+        self._deadlines.pop(key, None)
+        self._policy.record_remove(key)
+        return value
+
+    def _reclaim(self, now: float, limit: int | None) -> tuple[Removal, ...]:
+        heap = self._heap
+        deadlines = self._deadlines
+        removed: list[Removal] = []
+        while heap and heap[0][0] <= now and (limit is None or len(removed) < limit):
+            expires_at, key = heapq.heappop(heap)
+            if deadlines.get(key) != expires_at:
+                continue
+            removed.append(_new_removal(Removal, (key, self._drop(key), _EXPIRED)))
+        if not removed:
+            return _NO_REMOVALS
+        self._expirations += len(removed)
+        return tuple(removed)
+
+    def _make_room(self, now: float) -> tuple[Removal, ...]:
+        """The cache holds one entry too many: reclaim expired entries, else evict."""
+        if self._heap and self._heap[0][0] <= now:
+            removed = self._reclaim(now, _RECLAIM_PER_WRITE)
+            if removed:
+                return removed
+        victim = self._policy.pop_victim()
+        value = self._values.pop(victim)
+        if self._deadlines:
+            self._deadlines.pop(victim, None)
+        self._evictions += 1
+        return (_new_removal(Removal, (victim, value, _EVICTED)),)
+
+
+def _bad_key(key: object) -> str:
+    return f"cache keys must be str; got {key!r} of type {type(key).__name__}"

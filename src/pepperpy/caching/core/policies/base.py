@@ -1,0 +1,58 @@
+"""The contract every eviction policy fulfils."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+__all__ = ("AccessRecorder", "CachePolicy")
+
+AccessRecorder = Callable[[str], object]
+"""A callable the engine invokes with the key on every hit."""
+
+
+@runtime_checkable
+class CachePolicy(Protocol):
+    """Chooses which key leaves a full cache. Knows nothing of values, time or IO.
+
+    The engine tells the policy about every key it stores and forgets, so the policy
+    always tracks exactly the engine's keys; it never calls back into the engine.
+    Every operation is O(1) (amortized where a policy says so).
+
+    * :meth:`record_insert` — a key was added (it is not tracked yet).
+    * :meth:`record_access` — a tracked key was read, or overwritten with a new value.
+    * :meth:`record_remove` — a tracked key was deleted or expired.
+    * :meth:`pop_victim` — the cache is over capacity: stop tracking one key and return
+      it. It may be the key inserted last (a policy with admission control rejects it).
+    * :meth:`access_recorder` — what the engine calls on each hit: ``record_access`` or
+      a faster equivalent (LRU hands out ``OrderedDict.move_to_end``), or ``None`` when
+      hits never change the policy's choice (FIFO, Random), so the hot path skips it.
+    """
+
+    def record_insert(self, key: str) -> None:
+        """Start tracking ``key``, newly added to the cache."""
+        ...
+
+    def record_access(self, key: str) -> None:
+        """Note a hit on, or an overwrite of, the tracked ``key``."""
+        ...
+
+    def record_remove(self, key: str) -> None:
+        """Stop tracking ``key`` (deleted or expired)."""
+        ...
+
+    def pop_victim(self) -> str:
+        """Stop tracking one key and return it; the engine then drops its entry."""
+        ...
+
+    def clear(self) -> None:
+        """Stop tracking every key."""
+        ...
+
+    def access_recorder(self) -> AccessRecorder | None:
+        """The callable to invoke on every hit, or ``None`` when hits do not matter."""
+        ...
+
+    def __len__(self) -> int:
+        """How many keys are tracked."""
+        ...
