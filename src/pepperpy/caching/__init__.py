@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._lazy import load_lazy
-from .adapters import CacheBackend
+from .adapters import Cache, CacheBackend, Clock, MemoryCache, RemovalListener, cached
 from .core import (
     MISS,
     POLICY_NAMES,
@@ -39,23 +39,28 @@ __all__ = (
     "POLICY_NAMES",
     "TTL",
     "BackendError",
+    "Cache",
     "CacheBackend",
     "CacheEngine",
     "CacheEntry",
     "CacheError",
     "CachePolicy",
     "CacheStats",
+    "Clock",
     "ConfigurationError",
     "FIFOPolicy",
     "InvalidKeyError",
     "InvalidTTLError",
     "LFUPolicy",
     "LRUPolicy",
+    "MemoryCache",
     "RandomPolicy",
     "Removal",
     "RemovalCause",
+    "RemovalListener",
     "SerializationError",
     "TTLTypeError",
+    "cached",
 )
 
 

@@ -8,14 +8,26 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from ..core.entry import CacheStats
+from ..core.errors import InvalidKeyError
 from ..core.ttl import TTL
 from .single_flight import Flight, single_flight
 
-__all__ = ("CacheBackend",)
+__all__ = ("CacheBackend", "check_keys")
 
 T = TypeVar("T")
 
 _ABSENT: Any = object()
+
+
+def check_keys(keys: Iterable[object]) -> list[str]:
+    """``keys`` as a list, after checking every one is a ``str`` (before any is used)."""
+    checked = list(keys)
+    for key in checked:
+        if not isinstance(key, str):
+            raise InvalidKeyError(
+                f"cache keys must be str; got {key!r} of type {type(key).__name__}"
+            )
+    return checked  # type: ignore[return-value]
 
 
 class CacheBackend(abc.ABC):

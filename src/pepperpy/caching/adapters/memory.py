@@ -1,0 +1,249 @@
+"""MemoryCache: the in-process cache, a thin async face over the core engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any, Final, Self, final
+
+import anyio
+import anyio.abc
+
+from ..core.engine import CacheEngine
+from ..core.entry import MISS, CacheEntry, CacheStats, Removal
+from ..core.errors import ConfigurationError, InvalidKeyError
+from ..core.policies import CachePolicy
+from ..core.ttl import TTL, normalize_ttl
+from .backend import CacheBackend, check_keys
+from .clock import Clock, runtime_clock
+
+__all__ = ("MemoryCache", "RemovalListener")
+
+_log = logging.getLogger("pepperpy.caching")
+
+RemovalListener = Callable[[Removal], object]
+"""Called with each entry a cache evicts or reclaims after expiry."""
+
+_REAP_BATCH: Final = 1024
+"""Expired entries the background reaper removes before it lets other tasks run."""
+
+
+@final
+class MemoryCache(CacheBackend):
+    """An in-process cache: values are kept as they are (no copy, no serialization).
+
+    ``max_size`` bounds the entry count (``None``: unbounded); ``policy`` is a
+    :class:`~pepperpy.caching.CachePolicy` or one of the names in
+    :data:`~pepperpy.caching.POLICY_NAMES`; ``default_ttl`` applies to writes without a
+    TTL. ``clock`` returns monotonic seconds; by default the cache follows the clock
+    of the event loop it is first used on (so trio's ``MockClock`` drives it).
+    ``on_evict`` is called with a :class:`~pepperpy.caching.Removal` for every entry
+    evicted or reclaimed after expiry; an exception it raises is logged, not raised.
+
+    Expired entries are misses at once and are reclaimed by later writes (a few per
+    write); while the cache is used as ``async with cache:`` a background task also
+    reclaims them as they fall due, so memory is returned without any call.
+
+    Every method completes without yielding to the event loop, so each call is
+    atomic with respect to other tasks.
+    """
+
+    __slots__ = ("_clock", "_deadlines", "_engine", "_get", "_on_evict", "_reaper", "_user_clock")
+
+    def __init__(
+        self,
+        max_size: int | None = 1000,
+        policy: CachePolicy | str = "lru",
+        default_ttl: TTL = None,
+        clock: Clock | None = None,
+        *,
+        on_evict: RemovalListener | None = None,
+    ) -> None:
+        super().__init__()
+        if clock is not None and not callable(clock):
+            raise ConfigurationError(f"clock must be a callable or None; got {clock!r}")
+        if on_evict is not None and not callable(on_evict):
+            raise ConfigurationError(f"on_evict must be a callable or None; got {on_evict!r}")
+        self._engine = CacheEngine(max_size, policy, default_ttl)
+        self._get = self._engine.get
+        self._deadlines = self._engine.deadlines
+        self._user_clock = clock
+        self._clock: Clock | None = clock
+        self._on_evict = on_evict
+        self._reaper: anyio.abc.TaskGroup | None = None
+
+    # -- the hot path ----------------------------------------------------------------
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key``, or ``default`` on a miss or after expiry."""
+        value = self._get(key, self._now() if self._deadlines else 0.0)
+        return default if value is MISS else value
+
+    async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
+        """Store ``value`` under ``key``; ``ttl=None`` applies the default TTL."""
+        removed = self._engine.set(key, value, self._now(), ttl)
+        if removed:
+            self._report(removed)
+
+    # -- the rest of the interface ---------------------------------------------------
+
+    async def contains(self, key: str) -> bool:
+        """Whether ``key`` holds a live value (not counted as a hit or a miss)."""
+        return self._engine.contains(key, self._now())
+
+    async def delete(self, key: str) -> bool:
+        """Remove ``key``; ``True`` if it held a live value."""
+        return self._engine.delete(key, self._now())
+
+    async def clear(self) -> None:
+        """Remove every entry (listeners are not called). Counters are kept."""
+        self._engine.clear()
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Remove every key that starts with ``prefix`` (matched literally)."""
+        if not isinstance(prefix, str):
+            raise InvalidKeyError(f"prefix must be str; got {type(prefix).__name__}")
+        return self._engine.delete_prefix(prefix)
+
+    async def ttl(self, key: str) -> float | None:
+        """Seconds left for ``key``; ``None`` without expiry or when absent."""
+        return self._engine.ttl(key, self._now())
+
+    async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The hits among ``keys``."""
+        get = self._get
+        now = self._now() if self._deadlines else 0.0
+        found: dict[str, Any] = {}
+        for key in keys:
+            value = get(key, now)
+            if value is not MISS:
+                found[key] = value
+        return found
+
+    async def set_many(self, mapping: Mapping[str, Any], ttl: TTL = None) -> None:
+        """Store every item with the same ``ttl``. Bad input changes nothing."""
+        normalize_ttl(ttl)
+        check_keys(mapping)
+        engine_set = self._engine.set
+        now = self._now()
+        for key, value in mapping.items():
+            removed = engine_set(key, value, now, ttl)
+            if removed:
+                self._report(removed)
+
+    async def delete_many(self, keys: Iterable[str]) -> int:
+        """Remove every key in ``keys``; how many held a live value."""
+        delete = self._engine.delete
+        now = self._now()
+        return sum(delete(key, now) for key in check_keys(keys))
+
+    def entry(self, key: str) -> CacheEntry | None:
+        """A snapshot of the live entry for ``key`` (value and expiry), or ``None``."""
+        return self._engine.entry(key, self._now())
+
+    def entries(self) -> list[CacheEntry]:
+        """Snapshots of every live entry."""
+        return self._engine.entries(self._now())
+
+    # -- counters --------------------------------------------------------------------
+
+    @property
+    def stats(self) -> CacheStats:
+        """Counters; ``size`` counts the entries that have not expired."""
+        self._reclaim()
+        return self._engine.stats
+
+    @property
+    def size(self) -> int:
+        """How many live entries the cache holds."""
+        self._reclaim()
+        return len(self._engine)
+
+    @property
+    def hit_ratio(self) -> float:
+        """Hits over lookups, in [0, 1]; 0.0 before any lookup."""
+        return self._engine.stats.hit_ratio
+
+    @property
+    def max_size(self) -> int | None:
+        """The capacity in entries, or ``None``."""
+        return self._engine.max_size
+
+    @property
+    def engine(self) -> CacheEngine:
+        """The core engine this cache drives (for inspection and tests)."""
+        return self._engine
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._reaper is None:
+            self._clock = self._user_clock or runtime_clock()
+            reaper = anyio.create_task_group()
+            await reaper.__aenter__()
+            reaper.start_soon(self._reap_forever)
+            self._reaper = reaper
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the background reaper, if running, and forget the bound clock.
+
+        The entries stay: the cache can be used, or entered, again.
+        """
+        reaper, self._reaper = self._reaper, None
+        if reaper is not None:
+            reaper.cancel_scope.cancel()
+            await reaper.__aexit__(None, None, None)
+        self._clock = self._user_clock
+
+    def __repr__(self) -> str:
+        return f"MemoryCache(max_size={self._engine.max_size}, policy={self._engine.policy!r})"
+
+    # -- internals -------------------------------------------------------------------
+
+    def _now(self) -> float:
+        clock = self._clock
+        if clock is None:
+            clock = self._clock = runtime_clock()
+        return clock()
+
+    def _report(self, removed: Iterable[Removal]) -> None:
+        listener = self._on_evict
+        if listener is None:
+            return
+        for removal in removed:
+            try:
+                listener(removal)
+            except Exception:
+                _log.exception("on_evict listener failed for key %r", removal.key)
+
+    def _reclaim(self) -> None:
+        if self._deadlines:
+            removed = self._engine.expire(self._now())
+            if removed:
+                self._report(removed)
+
+    async def _reap_forever(self) -> None:
+        """Reclaim entries as they expire, in batches, until cancelled."""
+        engine = self._engine
+        while True:
+            due = engine.next_deadline()
+            now = self._now()
+            if due is None or due > now:
+                # Sleep until the next deadline, but wake at least once a second: a
+                # write may have added an earlier one in the meantime.
+                await anyio.sleep(1.0 if due is None else min(due - now, 1.0))
+                continue
+            removed = engine.expire(now, _REAP_BATCH)
+            if removed:
+                self._report(removed)
+            await anyio.lowlevel.checkpoint()

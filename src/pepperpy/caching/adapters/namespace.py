@@ -1,0 +1,149 @@
+"""Cache: a namespaced view over any cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, final
+
+from ..core.entry import CacheStats
+from ..core.errors import ConfigurationError
+from ..core.ttl import TTL
+from .backend import CacheBackend, check_keys
+
+__all__ = ("SEPARATOR", "Cache", "check_namespace")
+
+SEPARATOR: Final = ":"
+"""Joins a namespace and a key: namespace ``users`` stores key ``1`` as ``users:1``."""
+
+_ABSENT: Any = object()
+
+
+def check_namespace(namespace: object) -> str:
+    """``namespace`` if it is usable: a non-empty ``str`` without the separator."""
+    if not isinstance(namespace, str):
+        raise ConfigurationError(f"namespace must be a str; got {type(namespace).__name__}")
+    if not namespace or SEPARATOR in namespace:
+        raise ConfigurationError(
+            f"namespace must be non-empty and must not contain {SEPARATOR!r}; got {namespace!r}"
+        )
+    return namespace
+
+
+@final
+class Cache(CacheBackend):
+    """A view of ``backend`` in which every key lives under ``namespace``.
+
+    ``Cache(backend, namespace="users")`` stores key ``"123"`` as ``"users:123"`` in
+    ``backend``; views nest (``Cache(users, namespace="active")`` uses
+    ``"users:active:…"``). :meth:`clear` removes exactly this namespace, whatever
+    characters the keys of other namespaces contain. Keys may contain anything.
+
+    ``stats`` counts this view's own hits and misses; ``size``, ``evictions`` and
+    ``expirations`` are the backend's (store-wide) figures.
+    """
+
+    __slots__ = ("_backend", "_hits", "_misses", "_namespace", "_prefix")
+
+    def __init__(self, backend: CacheBackend, namespace: str) -> None:
+        super().__init__()
+        if not isinstance(backend, CacheBackend):
+            raise ConfigurationError(
+                f"backend must be a CacheBackend; got {type(backend).__name__}"
+            )
+        self._namespace = check_namespace(namespace)
+        self._backend = backend
+        self._prefix = namespace + SEPARATOR
+        self._hits = 0
+        self._misses = 0
+
+    @property
+    def namespace(self) -> str:
+        """This view's namespace (without the enclosing views' ones)."""
+        return self._namespace
+
+    @property
+    def prefix(self) -> str:
+        """What this view puts in front of each key, e.g. ``"users:"``."""
+        return self._prefix
+
+    @property
+    def backend(self) -> CacheBackend:
+        """The cache this view stores into."""
+        return self._backend
+
+    def _full(self, key: str) -> str:
+        check_keys((key,))
+        return self._prefix + key
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key`` in this namespace, or ``default``."""
+        value = await self._backend.get(self._full(key), _ABSENT)
+        if value is _ABSENT:
+            self._misses += 1
+            return default
+        self._hits += 1
+        return value
+
+    async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
+        """Store ``value`` under ``key`` in this namespace."""
+        await self._backend.set(self._full(key), value, ttl)
+
+    async def contains(self, key: str) -> bool:
+        """Whether ``key`` holds a live value in this namespace."""
+        return await self._backend.contains(self._full(key))
+
+    async def delete(self, key: str) -> bool:
+        """Remove ``key`` from this namespace."""
+        return await self._backend.delete(self._full(key))
+
+    async def clear(self) -> None:
+        """Remove every key of this namespace, and nothing else."""
+        await self._backend.delete_prefix(self._prefix)
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Remove the keys of this namespace that start with ``prefix``."""
+        return await self._backend.delete_prefix(self._full(prefix))
+
+    async def ttl(self, key: str) -> float | None:
+        """Seconds left for ``key`` in this namespace (``None``: no expiry or absent)."""
+        return await self._backend.ttl(self._full(key))
+
+    async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The hits among ``keys``, keyed as given (without the namespace)."""
+        wanted = check_keys(keys)
+        prefix = self._prefix
+        found = await self._backend.get_many([prefix + key for key in wanted])
+        cut = len(prefix)
+        hits = {full[cut:]: value for full, value in found.items()}
+        self._hits += len(hits)
+        self._misses += len(set(wanted)) - len(hits)
+        return hits
+
+    async def set_many(self, mapping: Mapping[str, Any], ttl: TTL = None) -> None:
+        """Store every item in this namespace."""
+        prefix = self._prefix
+        check_keys(mapping)
+        await self._backend.set_many({prefix + k: v for k, v in mapping.items()}, ttl)
+
+    async def delete_many(self, keys: Iterable[str]) -> int:
+        """Remove every key in ``keys`` from this namespace."""
+        prefix = self._prefix
+        return await self._backend.delete_many([prefix + key for key in check_keys(keys)])
+
+    @property
+    def stats(self) -> CacheStats:
+        """This view's hits and misses; size, evictions and expirations of the backend."""
+        store = self._backend.stats
+        return CacheStats(
+            hits=self._hits,
+            misses=self._misses,
+            size=store.size,
+            evictions=store.evictions,
+            expirations=store.expirations,
+        )
+
+    async def aclose(self) -> None:
+        """Nothing to release: the backend belongs to its owner."""
+
+    def __repr__(self) -> str:
+        return f"Cache({self._backend!r}, namespace={self._namespace!r})"
