@@ -87,3 +87,13 @@ def test_bad_namespaces(bad: object) -> None:
 def test_backend_must_be_a_cache() -> None:
     with pytest.raises(ConfigurationError):
         Cache({}, namespace="x")  # type: ignore[arg-type]
+
+
+async def test_iter_keys_lists_a_namespace_without_its_prefix() -> None:
+    backend = MemoryCache()
+    view = Cache(backend, namespace="v")
+    await view.set_many({"a1": 1, "a2": 2, "b": 3})
+    await backend.set("vv:a1", "foreign")
+    assert sorted([k async for k in view.iter_keys()]) == ["a1", "a2", "b"]
+    assert sorted([k async for k in view.iter_keys("a")]) == ["a1", "a2"]
+    assert sorted([k async for k in backend.iter_keys("v:")]) == ["v:a1", "v:a2", "v:b"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -84,6 +84,15 @@ class CacheBackend(abc.ABC):
     @abc.abstractmethod
     def stats(self) -> CacheStats:
         """Counters: hits, misses, hit_ratio, size, evictions, expirations."""
+
+    def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
+        """The live keys of this cache that start with ``prefix`` (matched literally).
+
+        Keys come as the cache's callers name them (a namespaced cache yields them
+        without its namespace). Keys written while the iteration runs may or may not
+        be included. Stores that cannot list their keys raise ``NotImplementedError``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot list its keys")
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The hits among ``keys``, as a dict (misses are left out)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final, Self, final
 
@@ -137,6 +137,12 @@ class MemoryCache(CacheBackend):
         delete = self._engine.delete
         now = self._now()
         return sum(delete(key, now) for key in check_keys(keys))
+
+    async def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
+        """The live keys that start with ``prefix``, from a snapshot taken at the start."""
+        for entry in self._engine.entries(self._now()):
+            if entry.key.startswith(prefix):
+                yield entry.key
 
     def entry(self, key: str) -> CacheEntry | None:
         """A snapshot of the live entry for ``key`` (value and expiry), or ``None``."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Final, final
 
 from ..core.entry import CacheStats
@@ -107,6 +107,12 @@ class Cache(CacheBackend):
     async def ttl(self, key: str) -> float | None:
         """Seconds left for ``key`` in this namespace (``None``: no expiry or absent)."""
         return await self._backend.ttl(self._full(key))
+
+    async def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
+        """The live keys of this namespace that start with ``prefix``, namespace removed."""
+        cut = len(self._prefix)
+        async for key in self._backend.iter_keys(self._full(prefix)):
+            yield key[cut:]
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The hits among ``keys``, keyed as given (without the namespace)."""
