@@ -202,10 +202,12 @@ class JsonSerializer:
             raise SerializationError(
                 f"JsonSerializer.loads expects bytes, got a value of type {describe_type(data)}"
             ) from exc
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise SerializationError(
                 f"JsonSerializer cannot decode data that is not valid JSON: {exc}"
             ) from exc
+        except ValueError as exc:  # NaN literals, ints too long to convert
+            raise SerializationError(f"JsonSerializer cannot decode the data: {exc}") from exc
         except RecursionError as exc:
             raise SerializationError(
                 "JsonSerializer cannot decode JSON nested deeper than the interpreter's "
