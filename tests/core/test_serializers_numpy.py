@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from pepperpy.caching.core import SerializationError, Serializer
-from pepperpy.caching.core.serializers import NumpySerializer
+from pepperpy.caching.core.serializers import NumpySerializer, numpy_serializer
 
 dtypes = st.one_of(
     hnp.boolean_dtypes(),
@@ -207,3 +207,12 @@ def test_damaged_encodings_decode_or_raise_serialization_error(
 
 def test_repr() -> None:
     assert repr(NumpySerializer()) == "NumpySerializer()"
+
+
+def test_remembered_dtypes_stay_bounded_under_many_distinct_ones() -> None:
+    serializer = NumpySerializer()
+    for step in range(1, 300):
+        array = np.zeros(1, dtype=f"datetime64[{step}s]")
+        assert_identical(serializer.loads(serializer.dumps(array)), array)
+    assert len(numpy_serializer._TEXT_OF) <= 64
+    assert len(numpy_serializer._DTYPE_OF) <= 64

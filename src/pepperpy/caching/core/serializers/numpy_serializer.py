@@ -42,6 +42,33 @@ def _dtype_problem(dtype: np.dtype[Any]) -> str | None:
     return None
 
 
+# Checking a dtype costs more than encoding a small array, and programs use few
+# dtypes: remember the ones accepted (bounded, since loads sees untrusted input).
+_CACHE_LIMIT = 64
+_TEXT_OF: dict[np.dtype[Any], bytes] = {}
+_DTYPE_OF: dict[bytes, np.dtype[Any]] = {}
+
+
+def _remember(cache: dict[Any, Any], key: object, value: object) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
+def _dtype_text(dtype: np.dtype[Any]) -> bytes:
+    """``dtype.str`` of a dtype that can be stored; SerializationError otherwise."""
+    text = _TEXT_OF.get(dtype)
+    if text is None:
+        problem = _dtype_problem(dtype)
+        if problem is not None:
+            raise SerializationError(
+                f"NumpySerializer cannot encode an array of dtype {dtype}: {problem}"
+            )
+        text = dtype.str.encode("ascii")
+        _remember(_TEXT_OF, dtype, text)
+    return text
+
+
 def _header(array: np.ndarray[Any, Any], dtype_text: bytes) -> bytes:
     ndim = array.ndim
     return (
@@ -56,6 +83,9 @@ def _refuse(reason: str) -> SerializationError:
 
 
 def _parse_dtype(text: bytes) -> np.dtype[Any]:
+    known = _DTYPE_OF.get(text)
+    if known is not None:
+        return known
     # Only canonical dtype strings of the allowed kinds reach np.dtype, so no other
     # spelling (comma-separated fields, "O", deprecated aliases) is ever parsed.
     if _DTYPE_TEXT.fullmatch(text.decode("ascii", "replace")) is None:
@@ -67,6 +97,7 @@ def _parse_dtype(text: bytes) -> np.dtype[Any]:
     problem = _dtype_problem(dtype)
     if problem is not None or dtype.str.encode("ascii") != text:
         raise _refuse(f"unsupported dtype {text!r}")
+    _remember(_DTYPE_OF, text, dtype)
     return dtype
 
 
@@ -110,12 +141,11 @@ class NumpySerializer:
                 f"NumpySerializer cannot encode a value of type {describe_type(obj)}; "
                 f"it stores numpy.ndarray only{hint}"
             )
-        problem = _dtype_problem(obj.dtype)
-        if problem is not None:
-            raise SerializationError(
-                f"NumpySerializer cannot encode an array of dtype {obj.dtype}: {problem}"
-            )
-        return _header(obj, obj.dtype.str.encode("ascii")) + obj.tobytes()
+        text = _dtype_text(obj.dtype)
+        # One copy into the result: the elements are joined as a byte view (a copy
+        # is made first only for arrays that are not C-contiguous).
+        elements = np.ascontiguousarray(obj).reshape(-1).view(np.uint8)
+        return b"".join((_header(obj, text), elements.data))
 
     def loads(self, data: bytes) -> Any:
         """Decode bytes made by :meth:`dumps` into a new array."""

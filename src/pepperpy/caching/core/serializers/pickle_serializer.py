@@ -10,12 +10,13 @@ from typing import Any, final
 from ..errors import ConfigurationError, SerializationError
 from ._buffers import as_bytes
 from ._describe import describe_type
+from ._hmac_sha256 import HmacSha256
 
 __all__ = ("MIN_SECRET_BYTES", "PickleSerializer")
 
 MIN_SECRET_BYTES = 32
-"""The shortest secret :class:`PickleSerializer` accepts, in bytes: 256 bits, the
-strength of HMAC-SHA256. Generate one with ``secrets.token_bytes(32)``."""
+"""The length in bytes of the shortest secret :class:`PickleSerializer` accepts
+(256 bits, the strength of HMAC-SHA256). ``secrets.token_bytes(32)`` makes one."""
 
 # Layout: header | pickle payload | HMAC-SHA256(secret, header | payload).
 # The header names the format and is covered by the tag, so a later format cannot be
@@ -71,7 +72,7 @@ class PickleSerializer:
             protocol pickle does not know.
     """
 
-    __slots__ = ("_fallbacks", "_keys", "_protocol", "_secret")
+    __slots__ = ("_fallbacks", "_macs", "_protocol")
 
     def __init__(
         self,
@@ -80,13 +81,15 @@ class PickleSerializer:
         fallback_secrets: Iterable[bytes | str] = (),
         protocol: int = _DEFAULT_PROTOCOL,
     ) -> None:
-        self._secret = _secret_bytes(secret, "secret")
+        key = _secret_bytes(secret, "secret")
         if isinstance(fallback_secrets, str | bytes | bytearray):
             raise ConfigurationError(
                 "fallback_secrets must be a collection of secrets, not a single secret"
             )
-        self._fallbacks = tuple(_secret_bytes(s, "fallback secret") for s in fallback_secrets)
-        self._keys = (self._secret, *self._fallbacks)
+        fallbacks = [_secret_bytes(s, "fallback secret") for s in fallback_secrets]
+        # The first one signs; all of them verify.
+        self._macs = tuple(HmacSha256(k) for k in (key, *fallbacks))
+        self._fallbacks = len(fallbacks)
         if type(protocol) is not int or not 0 <= protocol <= pickle.HIGHEST_PROTOCOL:
             raise ConfigurationError(
                 f"protocol must be an int from 0 to {pickle.HIGHEST_PROTOCOL}, got {protocol!r}"
@@ -96,13 +99,13 @@ class PickleSerializer:
     def dumps(self, obj: Any) -> bytes:
         """Pickle ``obj`` and sign it."""
         try:
-            body = _HEADER + pickle.dumps(obj, self._protocol)
+            payload = pickle.dumps(obj, self._protocol)
         except Exception as exc:
             raise SerializationError(
                 f"PickleSerializer cannot encode a value of type {describe_type(obj)}: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-        return body + hmac.digest(self._secret, body, "sha256")
+        return b"".join((_HEADER, payload, self._macs[0].tag(_HEADER, payload)))
 
     def loads(self, data: bytes) -> Any:
         """Check the signature of ``data``, then unpickle it."""
@@ -115,8 +118,8 @@ class PickleSerializer:
         view = memoryview(data)
         body = view[:-_TAG_SIZE]
         tag = view[-_TAG_SIZE:]
-        for key in self._keys:
-            if hmac.compare_digest(hmac.digest(key, body, "sha256"), tag):
+        for mac in self._macs:
+            if hmac.compare_digest(mac.tag(body), tag):
                 break
         else:
             raise SerializationError(
@@ -132,5 +135,5 @@ class PickleSerializer:
             ) from exc
 
     def __repr__(self) -> str:
-        fallbacks = f", fallback_secrets=<{len(self._fallbacks)} hidden>" if self._fallbacks else ""
+        fallbacks = f", fallback_secrets=<{self._fallbacks} hidden>" if self._fallbacks else ""
         return f"PickleSerializer(secret=<hidden>{fallbacks}, protocol={self._protocol})"
