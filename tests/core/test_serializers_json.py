@@ -6,6 +6,7 @@ import contextlib
 import enum
 import json
 import math
+import platform
 from collections import OrderedDict
 from decimal import Decimal
 from typing import Any
@@ -94,6 +95,38 @@ def test_sort_keys_encodes_equal_dicts_identically(value: dict[str, Any]) -> Non
     sorted_serializer = JsonSerializer(sort_keys=True)
     assert sorted_serializer.dumps(value) == sorted_serializer.dumps(reordered)
     assert sorted_serializer.loads(sorted_serializer.dumps(value)) == value
+
+
+@given(json_values)
+def test_bytes_are_those_of_the_standard_library(value: Any) -> None:
+    for sort_keys in (False, True):
+        expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
+        try:
+            expected_bytes = expected.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: ASCII escapes instead
+            expected_bytes = json.dumps(value, separators=(",", ":"), sort_keys=sort_keys).encode()
+        assert JsonSerializer(sort_keys=sort_keys).dumps(value) == expected_bytes
+
+
+@pytest.mark.parametrize("broken", [None, lambda *args: 1 / 0, lambda *args: lambda o, i: ["x"]])
+def test_without_a_usable_c_encoder_the_plain_encoder_is_used(
+    monkeypatch: pytest.MonkeyPatch, broken: Any
+) -> None:
+    # JSONEncoder.encode builds its own C encoder at each call, so the patch only
+    # lasts while the serializer picks its encoder.
+    real = json.encoder.c_make_encoder
+    with monkeypatch.context() as patch:
+        patch.setattr(json.encoder, "c_make_encoder", broken)
+        serializer = JsonSerializer(sort_keys=True)
+    assert json.encoder.c_make_encoder is real  # JSONEncoder itself works again
+    assert serializer.dumps({"b": [1.5, "é"], "a": None}) == '{"a":null,"b":[1.5,"é"]}'.encode()
+
+
+@pytest.mark.skipif(platform.python_implementation() != "CPython", reason="C accelerator")
+def test_cpython_uses_the_prebuilt_c_encoder() -> None:
+    for sort_keys in (False, True):
+        encode = JsonSerializer(sort_keys=sort_keys)._encode
+        assert encode.__qualname__ == "_compact_encoder.<locals>.encode"
 
 
 def test_insertion_order_is_kept_by_default() -> None:

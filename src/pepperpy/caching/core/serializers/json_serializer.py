@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import NoneType
 from typing import Any, final
 
@@ -139,6 +139,63 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _unreachable_default(obj: object) -> object:
+    # Only reached if a value changed between the check and the encoding.
+    raise TypeError(f"a value of type {describe_type(obj)} changed while being encoded")
+
+
+def _compact_encoder(sort_keys: bool) -> Callable[[object], str]:
+    """What ``JSONEncoder(...).encode`` does, with its C encoder built once.
+
+    ``JSONEncoder.encode`` builds a new C encoder object on every call, which costs
+    about a third of encoding a small record. The C encoder is the one
+    ``json.dumps`` itself uses; if it is missing or does not produce exactly what
+    the pure-Python encoder does, the plain ``encode`` is used instead.
+    """
+    encoder = json.JSONEncoder(
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+        check_circular=False,  # the _plain walk has already proven the value acyclic
+        sort_keys=sort_keys,
+    )
+    plain = encoder.encode
+    make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:
+        return plain
+    try:
+        chunks = make_encoder(
+            None,  # no cycle markers
+            _unreachable_default,
+            json.encoder.encode_basestring,
+            None,  # no indent
+            ":",
+            ",",
+            sort_keys,
+            False,  # skipkeys
+            False,  # allow_nan
+        )
+
+        def encode(obj: object) -> str:
+            return "".join(chunks(obj, 0))
+
+        probe = {"b": [1, -2.5e-300, None, True, False, 'é\n"\x00'], "a": {"": []}}
+        # iterencode without one-shot runs the pure-Python encoder: the reference
+        if encode(probe) == "".join(encoder.iterencode(probe)):
+            return encode
+    except Exception:  # an interpreter whose private encoder takes other arguments
+        pass
+    return plain
+
+
+_TO_ASCII = {
+    sort_keys: json.JSONEncoder(
+        ensure_ascii=True, separators=(",", ":"), allow_nan=False, sort_keys=sort_keys
+    ).encode
+    for sort_keys in (False, True)
+}
+
+
 @final
 class JsonSerializer:
     """Compact UTF-8 JSON, with an exact round trip or a clear refusal.
@@ -163,20 +220,17 @@ class JsonSerializer:
     not UTF-8 or not JSON.
     """
 
-    __slots__ = ("_decode", "_encode", "_encode_ascii", "_sort_keys")
+    __slots__ = ("_decode", "_encode", "_encode_ascii", "_scan", "_sort_keys")
 
     def __init__(self, *, sort_keys: bool = False) -> None:
         self._sort_keys = sort_keys
-        options: dict[str, Any] = {
-            "separators": (",", ":"),
-            "allow_nan": False,
-            # the _plain walk has already proven the value acyclic
-            "check_circular": False,
-            "sort_keys": sort_keys,
-        }
-        self._encode = json.JSONEncoder(ensure_ascii=False, **options).encode
-        self._encode_ascii = json.JSONEncoder(ensure_ascii=True, **options).encode
-        self._decode = json.JSONDecoder(parse_constant=_refuse_constant).decode
+        self._encode = _compact_encoder(sort_keys)
+        self._encode_ascii = _TO_ASCII[bool(sort_keys)]
+        decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+        self._decode = decoder.decode
+        # the decoder's own scanner (C when available); typeshed does not list it
+        scan: Callable[[str, int], tuple[Any, int]] = decoder.scan_once  # type: ignore[attr-defined]
+        self._scan = scan
 
     def dumps(self, obj: Any) -> bytes:
         """Encode ``obj`` as compact UTF-8 JSON."""
@@ -185,23 +239,33 @@ class JsonSerializer:
                 return self._encode(obj).encode("utf-8")
         except UnicodeEncodeError:
             return self._encode_ascii(obj).encode("ascii")
-        except (ValueError, RecursionError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             raise _encode_error(obj, exc) from exc
         raise _encode_error(obj, None)
 
     def loads(self, data: bytes) -> Any:
         """Decode UTF-8 JSON bytes (any bytes-like object)."""
         try:
-            return self._decode(str(data, "utf-8"))
+            text = str(data, "utf-8")
         except UnicodeDecodeError as exc:
             raise SerializationError(
                 f"JsonSerializer cannot decode data that is not valid UTF-8 "
                 f"({exc.reason} at byte {exc.start})"
             ) from exc
-        except (TypeError, BufferError) as exc:
+        except (TypeError, ValueError, BufferError) as exc:
             raise SerializationError(
                 f"JsonSerializer.loads expects bytes, got a value of type {describe_type(data)}"
             ) from exc
+        # The scanner alone decodes what dumps writes (no surrounding whitespace);
+        # anything else goes through the full decoder, which also explains errors.
+        try:
+            value, end = self._scan(text, 0)
+            if end == len(text):
+                return value
+        except (StopIteration, ValueError, RecursionError):
+            pass
+        try:
+            return self._decode(text)
         except json.JSONDecodeError as exc:
             raise SerializationError(
                 f"JsonSerializer cannot decode data that is not valid JSON: {exc}"
