@@ -10,7 +10,6 @@ from typing import Any, final
 from ..errors import ConfigurationError, SerializationError
 from ._buffers import as_bytes
 from ._describe import describe_type
-from ._hmac_sha256 import HmacSha256
 
 __all__ = ("MIN_SECRET_BYTES", "PickleSerializer")
 
@@ -72,7 +71,7 @@ class PickleSerializer:
             protocol pickle does not know.
     """
 
-    __slots__ = ("_fallbacks", "_macs", "_protocol")
+    __slots__ = ("_fallbacks", "_keys", "_protocol")
 
     def __init__(
         self,
@@ -88,7 +87,7 @@ class PickleSerializer:
             )
         fallbacks = [_secret_bytes(s, "fallback secret") for s in fallback_secrets]
         # The first one signs; all of them verify.
-        self._macs = tuple(HmacSha256(k) for k in (key, *fallbacks))
+        self._keys = (key, *fallbacks)
         self._fallbacks = len(fallbacks)
         if type(protocol) is not int or not 0 <= protocol <= pickle.HIGHEST_PROTOCOL:
             raise ConfigurationError(
@@ -105,7 +104,8 @@ class PickleSerializer:
                 f"PickleSerializer cannot encode a value of type {describe_type(obj)}: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-        return b"".join((_HEADER, payload, self._macs[0].tag(_HEADER, payload)))
+        body = _HEADER + payload
+        return body + hmac.digest(self._keys[0], body, "sha256")
 
     def loads(self, data: bytes) -> Any:
         """Check the signature of ``data``, then unpickle it."""
@@ -118,8 +118,8 @@ class PickleSerializer:
         view = memoryview(data)
         body = view[:-_TAG_SIZE]
         tag = view[-_TAG_SIZE:]
-        for mac in self._macs:
-            if hmac.compare_digest(mac.tag(body), tag):
+        for key in self._keys:
+            if hmac.compare_digest(hmac.digest(key, body, "sha256"), tag):
                 break
         else:
             raise SerializationError(
