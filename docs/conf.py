@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Document this checkout's own sources, even when another checkout is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
 project = "pepperpy-caching"
 author = "pepperpy maintainers"
 copyright = "2026, pepperpy maintainers"
