@@ -83,7 +83,7 @@ class CacheBackend(abc.ABC):
     @property
     @abc.abstractmethod
     def stats(self) -> CacheStats:
-        """Counters: hits, misses, hit_ratio, size, evictions, expirations."""
+        """The counters (hits, misses, hit_ratio, size, evictions, expirations)."""
 
     def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
         """The live keys of this cache that start with ``prefix`` (matched literally).
