@@ -5,8 +5,9 @@ Type hints and docstrings name objects where they are defined
 users import them (``pepperpy.caching.CacheStats``). When a ``pepperpy.caching.…``
 reference finds no target, this tries the same name with the private module path left
 out (or, for a bare name in a module of the package, with the package put in front),
-and resolves to it if it exists; anything else stays unresolved and, with
-``nitpicky``, is reported.
+and resolves to it if it exists. Failing that, a name documented only under a longer
+path is found by its last components, when they are unambiguous. Anything else stays
+unresolved and, with ``nitpicky``, is reported.
 
 Module-level data (``TTL``, ``MISS``, ``POLICY_NAMES``) carries its docstring in the
 module that defines it, which autodoc does not read when the name is documented as
@@ -16,6 +17,7 @@ module that defines it, which autodoc does not read when the name is documented 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from docutils import nodes
@@ -25,7 +27,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.errors import PycodeError
 from sphinx.pycode import ModuleAnalyzer
 
-__all__ = ("data_docstring", "public_candidates", "setup")
+__all__ = ("data_docstring", "documented_elsewhere", "public_candidates", "setup")
 
 PACKAGE = "pepperpy.caching"
 
@@ -60,13 +62,38 @@ def resolve(
     if node.get("refdomain") != "py":
         return None
     domain = env.get_domain("py")
-    for candidate in public_candidates(node["reftarget"], node.get("py:module")):
+    target = node["reftarget"]
+    candidates = public_candidates(target, node.get("py:module"))
+    # Canonical aliases (the defining module's path) point at the same entry: skip them.
+    documented = [name for name, entry in domain.objects.items() if not entry.aliased]
+    candidates += documented_elsewhere(target, documented)
+    for candidate in candidates:
         found = domain.resolve_xref(
             env, node["refdoc"], app.builder, node["reftype"], candidate, node, contnode
         )
         if found is not None:
             return found  # type: ignore[no-any-return]
     return None
+
+
+def documented_elsewhere(target: str, documented: Iterable[str]) -> list[str]:
+    """The one documented name of the package that ends like ``target``, if just one.
+
+    A page may document a class as ``pepperpy.caching.core.serializers.JsonSerializer``
+    while another refers to it as ``pepperpy.caching.JsonSerializer``, or as
+    ``JsonSerializer``: both find it, as long as no other documented name of the
+    package ends the same way.
+    """
+    if target.startswith(PACKAGE + "."):
+        tail = target[len(PACKAGE) + 1 :]
+    elif "." not in target:
+        tail = target
+    else:
+        return []
+    matches = [
+        name for name in documented if name.startswith(PACKAGE + ".") and name.endswith("." + tail)
+    ]
+    return matches if len(matches) == 1 else []
 
 
 def data_docstring(name: str) -> list[str] | None:
