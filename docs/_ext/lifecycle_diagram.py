@@ -44,11 +44,6 @@ def edges() -> dict[tuple[State, State], list[Event]]:
     return dict(found)
 
 
-def _label(event: Event, state: State) -> str:
-    effect, _ = TRANSITIONS[state, event]
-    return event.value if effect is Effect.NONE else f"{event.value} -> {effect.value}"
-
-
 def _cell(state: State, event: Event) -> str:
     effect, following = TRANSITIONS[state, event]
     target = "=" if following is state else f"**{following.name}**"
