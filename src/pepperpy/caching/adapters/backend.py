@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, overload
 
 from ..core.entry import CacheStats
 from ..core.errors import InvalidKeyError
@@ -83,7 +83,7 @@ class CacheBackend(abc.ABC):
     @property
     @abc.abstractmethod
     def stats(self) -> CacheStats:
-        """Counters: hits, misses, hit_ratio, size, evictions, expirations."""
+        """The counters (hits, misses, hit_ratio, size, evictions, expirations)."""
 
     def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
         """The live keys of this cache that start with ``prefix`` (matched literally).
@@ -114,6 +114,16 @@ class CacheBackend(abc.ABC):
         for key in keys:
             deleted += await self.delete(key)
         return deleted
+
+    # Two overloads, because a type checker cannot solve ``Callable[[], T | Awaitable[T]]``
+    # for an async factory (it could be T = the coroutine itself).
+    @overload
+    async def get_or_set(
+        self, key: str, factory: Callable[[], Awaitable[T]], ttl: TTL = None
+    ) -> T: ...
+
+    @overload
+    async def get_or_set(self, key: str, factory: Callable[[], T], ttl: TTL = None) -> T: ...
 
     async def get_or_set(
         self,

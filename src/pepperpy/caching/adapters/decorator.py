@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Protocol, TypeVar, overload
 
 from ..core.errors import ConfigurationError
 from ..core.ttl import TTL, normalize_ttl
 from .backend import CacheBackend
 
-__all__ = ("cached",)
+__all__ = ("Decorator", "cached")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -23,6 +23,26 @@ def default_key(
     parts = [repr(arg) for arg in args]
     parts.extend(f"{name}={value!r}" for name, value in sorted(kwargs.items()))
     return f"{function.__module__}.{function.__qualname__}({', '.join(parts)})"
+
+
+class Decorator(Protocol):
+    """What ``cached(cache)`` returns: keeps the signature of the function it wraps."""
+
+    def __call__(self, function: Callable[P, Awaitable[R]], /) -> Callable[P, Awaitable[R]]:
+        """Wrap ``function``."""
+        ...
+
+
+# Without ``key`` nothing binds P before the function is seen, so that overload returns a
+# decorator that is generic itself; with ``key``, P comes from ``key``'s signature.
+@overload
+def cached(cache: CacheBackend, *, ttl: TTL = None, key: None = None) -> Decorator: ...
+
+
+@overload
+def cached(
+    cache: CacheBackend, *, ttl: TTL = None, key: Callable[P, str]
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]: ...
 
 
 def cached(

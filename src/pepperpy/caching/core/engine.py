@@ -219,7 +219,7 @@ class CacheEngine:
 
     @property
     def deadlines(self) -> Mapping[str, float]:
-        """Live read-only view: key -> expiry time, for the keys that have a TTL.
+        """A live, read-only view of key -> expiry time, for the keys that have a TTL.
 
         When it is empty no answer depends on ``now``, so a caller may skip reading
         its clock.
