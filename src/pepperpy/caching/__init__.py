@@ -21,6 +21,7 @@ from .core import (
     CacheError,
     CachePolicy,
     CacheStats,
+    CapacityAwarePolicy,
     ConfigurationError,
     FIFOPolicy,
     InvalidKeyError,
@@ -30,7 +31,10 @@ from .core import (
     RandomPolicy,
     Removal,
     RemovalCause,
+    S3FIFOPolicy,
     SerializationError,
+    SIEVEPolicy,
+    TinyLFUPolicy,
     TTLTypeError,
 )
 
@@ -45,6 +49,7 @@ __all__ = (
     "CacheError",
     "CachePolicy",
     "CacheStats",
+    "CapacityAwarePolicy",
     "ConfigurationError",
     "FIFOPolicy",
     "InvalidKeyError",
@@ -54,8 +59,11 @@ __all__ = (
     "RandomPolicy",
     "Removal",
     "RemovalCause",
+    "S3FIFOPolicy",
+    "SIEVEPolicy",
     "SerializationError",
     "TTLTypeError",
+    "TinyLFUPolicy",
 )
 
 

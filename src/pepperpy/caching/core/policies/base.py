@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-__all__ = ("AccessRecorder", "CachePolicy")
+__all__ = ("AccessRecorder", "CachePolicy", "CapacityAwarePolicy")
 
 AccessRecorder = Callable[[str], object]
 """A callable the engine invokes with the key on every hit."""
@@ -55,4 +55,17 @@ class CachePolicy(Protocol):
 
     def __len__(self) -> int:
         """How many keys are tracked."""
+        ...
+
+
+@runtime_checkable
+class CapacityAwarePolicy(CachePolicy, Protocol):
+    """A policy that sizes its structures for the cache's capacity (S3-FIFO, W-TinyLFU).
+
+    A cache calls :meth:`bind_capacity` once, before it inserts any key, with its own
+    ``max_size``: the cache's capacity overrides the one the policy was built with.
+    """
+
+    def bind_capacity(self, max_size: int | None) -> None:
+        """Size for a cache of ``max_size`` keys (``None``: unbounded); tracks no key yet."""
         ...
