@@ -119,6 +119,11 @@ class FrequencySketch:
         self.additions = 0
 
     @property
+    def block_mask(self) -> int:
+        """The number of blocks minus one, as :func:`key_slots` takes it."""
+        return self._block_mask
+
+    @property
     def table(self) -> bytearray:
         """The counters, row after row (live: resets and clears work in place)."""
         return self._table

@@ -7,7 +7,7 @@ from typing import Final, final
 
 from ..errors import ConfigurationError
 from .base import AccessRecorder
-from .frequency_sketch import INCREMENT, MAX_COUNT, FrequencySketch, Slots
+from .frequency_sketch import INCREMENT, MAX_COUNT, FrequencySketch, Slots, key_slots
 
 __all__ = ("TinyLFUPolicy",)
 
@@ -58,6 +58,7 @@ class TinyLFUPolicy:
     """
 
     __slots__ = (
+        "_block_mask",
         "_candidate",
         "_capacity",
         "_increment",
@@ -65,7 +66,6 @@ class TinyLFUPolicy:
         "_protected",
         "_protected_size",
         "_sketch",
-        "_slots",
         "_table",
         "_window",
         "_window_size",
@@ -89,7 +89,7 @@ class TinyLFUPolicy:
             self._window_size = capacity - main
             self._protected_size = int(main * _PROTECTED_SHARE)
             self._sketch = FrequencySketch(capacity)
-        self._slots = self._sketch.slots
+        self._block_mask = self._sketch.block_mask
         self._increment = self._sketch.increment
         self._table = self._sketch.table
 
@@ -111,7 +111,7 @@ class TinyLFUPolicy:
 
     def record_insert(self, key: str) -> None:
         """Count ``key`` and put it in the window; an overflow makes a candidate."""
-        slots = self._slots(key)
+        slots = key_slots(key, self._block_mask)
         self._increment(slots)
         window = self._window
         window[key] = slots
@@ -128,16 +128,14 @@ class TinyLFUPolicy:
         slots = protected.get(key)
         if slots is not None:
             protected.move_to_end(key)
+        elif (slots := self._window.get(key)) is not None:
+            self._window.move_to_end(key)
         else:
-            slots = self._probation.pop(key, None)
-            if slots is not None:
-                protected[key] = slots
-                if len(protected) > self._protected_size:
-                    demoted, demoted_slots = protected.popitem(last=False)
-                    self._probation[demoted] = demoted_slots
-            else:
-                self._window.move_to_end(key)
-                slots = self._window[key]
+            slots = self._probation.pop(key)
+            protected[key] = slots
+            if len(protected) > self._protected_size:
+                demoted, demoted_slots = protected.popitem(last=False)
+                self._probation[demoted] = demoted_slots
         # FrequencySketch.increment, inlined: this is every hit's cost.
         table = self._table
         a, b, c, d = slots
@@ -202,7 +200,7 @@ class TinyLFUPolicy:
 
     def frequency(self, key: str) -> int:
         """The sketch's estimate (0 to 15) of how often ``key`` was seen lately."""
-        return self._sketch.frequency(self._slots(key))
+        return self._sketch.frequency(key_slots(key, self._block_mask))
 
     def __len__(self) -> int:
         return len(self._window) + len(self._probation) + len(self._protected)
