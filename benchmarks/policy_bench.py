@@ -38,6 +38,8 @@ def zipf_keys(objects: int, requests: int, seed: int) -> list[str]:
 
 
 def engine_replay(policy: str) -> Replay:
+    """Replay through ``CacheEngine`` with the named policy."""
+
     def run(keys: Sequence[str], size: int) -> int:
         engine = CacheEngine(size, policy)
         get, put = engine.get, engine.set
@@ -52,6 +54,8 @@ def engine_replay(policy: str) -> Replay:
 
 
 def mapping_replay(factory: Callable[[int], object]) -> Replay:
+    """Replay through a mapping cache such as ``cachetools.LRUCache(maxsize)``."""
+
     def run(keys: Sequence[str], size: int) -> int:
         cache = factory(size)
         get = cache.get  # type: ignore[attr-defined]
@@ -68,6 +72,7 @@ def mapping_replay(factory: Callable[[int], object]) -> Replay:
 
 
 def theine_replay(keys: Sequence[str], size: int) -> int:
+    """Replay through theine's ``Cache`` (W-TinyLFU with a Rust core), single-threaded."""
     from theine import Cache
 
     cache = Cache(size, nolock=True)
@@ -82,6 +87,7 @@ def theine_replay(keys: Sequence[str], size: int) -> int:
 
 
 def contenders() -> dict[str, Replay]:
+    """Every contender that can run here, by name; the peers only if installed."""
     found: dict[str, Replay] = {
         f"CacheEngine {name}": engine_replay(name)
         for name in ("lru", "fifo", "lfu", "random", "sieve", "s3fifo", "tinylfu")
@@ -105,6 +111,7 @@ def contenders() -> dict[str, Replay]:
 
 
 def main() -> None:
+    """Replay, then print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--objects", type=int, default=100_000)

@@ -21,6 +21,7 @@ from .traces import TRACE_FORMATS, TraceError, read_trace
 __all__ = ("add_arguments", "format_table", "parse_policies", "parse_sizes", "run")
 
 DEFAULT_SIZES = "1%,5%,10%,25%"
+"""The cache sizes simulated when ``--sizes`` is not given."""
 _PROGRESS_FROM = 500_000
 """Requests to replay (all policies and sizes together) from which a bar is drawn."""
 
