@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-__all__ = ("AccessRecorder", "CachePolicy", "CapacityAwarePolicy")
+from ..errors import ConfigurationError
+
+__all__ = ("AccessRecorder", "CachePolicy", "CapacityAwarePolicy", "check_capacity")
 
 AccessRecorder = Callable[[str], object]
 """A callable the engine invokes with the key on every hit."""
@@ -69,3 +71,12 @@ class CapacityAwarePolicy(CachePolicy, Protocol):
     def bind_capacity(self, max_size: int | None) -> None:
         """Size for a cache of ``max_size`` keys (``None``: unbounded); tracks no key yet."""
         ...
+
+
+def check_capacity(max_size: object) -> int | None:
+    """``max_size`` if it is a positive int or ``None``, else :class:`ConfigurationError`."""
+    if max_size is None:
+        return None
+    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+        raise ConfigurationError(f"max_size must be a positive int or None; got {max_size!r}")
+    return max_size

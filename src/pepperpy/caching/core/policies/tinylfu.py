@@ -6,7 +6,7 @@ from collections import OrderedDict
 from typing import Final, final
 
 from ..errors import ConfigurationError
-from .base import AccessRecorder
+from .base import AccessRecorder, check_capacity
 from .frequency_sketch import INCREMENT, MAX_COUNT, FrequencySketch, Slots, key_slots
 
 __all__ = ("TinyLFUPolicy",)
@@ -15,14 +15,6 @@ _MAIN_SHARE: Final = 0.99
 _PROTECTED_SHARE: Final = 0.8
 _UNBOUNDED_SKETCH: Final = 64
 """Capacity the sketch is sized for when the policy has none (it then never admits)."""
-
-
-def _check_capacity(max_size: object) -> int | None:
-    if max_size is None:
-        return None
-    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
-        raise ConfigurationError(f"max_size must be a positive int or None; got {max_size!r}")
-    return max_size
 
 
 @final
@@ -77,7 +69,7 @@ class TinyLFUPolicy:
         self._probation: OrderedDict[str, Slots] = OrderedDict()
         self._protected: OrderedDict[str, Slots] = OrderedDict()
         self._candidate: str | None = None
-        self._size_for(_check_capacity(max_size))
+        self._size_for(check_capacity(max_size))
 
     def _size_for(self, capacity: int | None) -> None:
         self._capacity = capacity
@@ -97,7 +89,7 @@ class TinyLFUPolicy:
         """Size the segments and the sketch for ``max_size`` keys (``None``: unbounded)."""
         if len(self):
             raise ConfigurationError("bind_capacity() on a policy that already tracks keys")
-        self._size_for(_check_capacity(max_size))
+        self._size_for(check_capacity(max_size))
 
     @property
     def capacity(self) -> int | None:
