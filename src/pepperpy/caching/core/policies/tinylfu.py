@@ -24,12 +24,12 @@ class TinyLFUPolicy:
     W-TinyLFU (Einziger, Friedman and Manes, 2017), laid out as Caffeine lays it out:
 
     * a *window*, an LRU of 1% of the capacity, where every new key starts;
-    * the *main* area, a segmented LRU of the other 99%: *probation* (the keys not hit
-      since they came in, at most 20% of the main area in steady state) and *protected*
-      (80%); a hit in probation moves the key to protected, whose least recently used key
-      then moves back to probation if protected is over its share;
+    * the *main* area, a segmented LRU of the other 99%: *probation* (keys not hit since
+      they left the window, and keys demoted from protected) and *protected* (up to 80%
+      of the main area); a hit in probation moves the key to protected, whose least
+      recently used key then moves back to probation if protected is over its share;
     * a :class:`FrequencySketch` that counts every insert and hit, halving all counts
-      every ``10 * capacity`` increments.
+      after every ``10 * capacity`` additions.
 
     When the window overflows, its least recently used key (the *candidate*) moves to
     probation. When the cache must then shed a key, the candidate competes with
