@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -65,6 +67,27 @@ def test_simulate_the_cloudphysics_trace(capsys: pytest.CaptureFixture[str]) -> 
         assert rows["lru"][column] == pytest.approx(lru_miss_ratio(keys, size), abs=5e-5)
         assert rows["belady"][column] <= min(rows["lru"][column], rows["s3fifo"][column])
     assert rows["lru"][1] < rows["lru"][0]  # a bigger cache misses less
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "long.txt"
+    path.write_text("\n".join(str(index * 31 % 5000) for index in range(100_000)))
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    status, out, _ = run_simulate(capsys, str(path), "--sizes", "1%,2%,3%", "--policies", "fifo")
+    assert status == 0
+    drawn = terminal.getvalue()
+    assert "simulate [" in drawn
+    assert "100%" in drawn
+    assert drawn.endswith("\r\x1b[2K")  # the bar erases itself
+    assert "simulate [" not in out
 
 
 def test_text_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -131,6 +154,17 @@ def test_empty_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     status, _, err = run_simulate(capsys, str(path))
     assert status == 2
     assert "no requests" in err
+
+
+def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["simulate", "--help"])
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
+    for option in ("--sizes", "--policies", "--format", "--column", "--plot"):
+        assert option in help_text
+    assert "default 1%,5%,10%,25%" in help_text
+    assert "s3fifo,tinylfu" in help_text
 
 
 def test_parse_sizes() -> None:

@@ -38,12 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sizes",
         default=DEFAULT_SIZES,
         help="cache sizes, comma-separated: a percentage of the distinct keys (10%%) "
-        f"or a number of entries (1000); default {DEFAULT_SIZES}",
+        "or a number of entries (1000); default %(default)s",
     )
     parser.add_argument(
         "--policies",
         default=",".join(POLICY_NAMES),
-        help=f"eviction policies, comma-separated; default all: {','.join(POLICY_NAMES)}",
+        help="eviction policies, comma-separated; default all: %(default)s",
     )
     parser.add_argument(
         "--format",
