@@ -124,9 +124,30 @@ class S3FIFOPolicy:
 
     def pop_victim(self) -> str:
         """Run S3-FIFO's eviction; forget and return the key that leaves."""
-        self._evicted = True
-        small, main, freq = self._small, self._main, self._freq
+        small, freq = self._small, self._freq
         newest = self._newest
+        if (
+            newest is not None
+            and self._newest_queue is small
+            and len(small) > 1
+            and len(self._main) <= self._main_size
+            and self._capacity is not None
+        ):
+            # The usual case, made short: the newcomer is at the back of the small
+            # queue and its front was never hit, so the front leaves for the ghost.
+            key = next(iter(small))
+            if freq[key] < _PROMOTE_AT:
+                self._newest = None
+                self._evicted = True
+                del small[key]
+                del freq[key]
+                ghost = self._ghost
+                ghost[key] = None
+                if len(ghost) > self._main_size:
+                    ghost.popitem(last=False)
+                return key
+        self._evicted = True
+        main = self._main
         if newest is not None:
             self._newest = None
             if len(freq) == 1:
@@ -147,10 +168,7 @@ class S3FIFOPolicy:
                     freq[key] = 0
                     main[key] = None
                     continue
-                ghost = self._ghost
-                ghost[key] = None
-                if len(ghost) > main_size:
-                    ghost.popitem(last=False)
+                self._remember(key, main_size)
                 victim = key
                 break
         if victim is None:
@@ -168,6 +186,12 @@ class S3FIFOPolicy:
         if newest is not None:
             self._newest_queue[newest] = None
         return victim
+
+    def _remember(self, key: str, size: int) -> None:
+        ghost = self._ghost
+        ghost[key] = None
+        if len(ghost) > size:
+            ghost.popitem(last=False)
 
     def clear(self) -> None:
         """Forget every key, the ghost's memory too: the policy starts afresh."""
