@@ -67,6 +67,16 @@ class SIEVEPolicy:
         """Move the hand to the first unvisited key; forget and return it."""
         newest = self._newest
         self._newest = None
+        ahead = self._ahead
+        if ahead:
+            # The usual case, made short: the hand points at an unvisited key (and
+            # not at the newcomer, so it need not be set aside).
+            key = next(iter(ahead))
+            if key not in self._visited and key != newest:
+                del ahead[key]
+                if not ahead:
+                    self._wrap()
+                return key
         if newest is None or len(self) == 1:
             return self._sweep()
         # The newcomer is the head of the queue: set it aside while the hand sweeps.
