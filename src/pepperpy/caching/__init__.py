@@ -22,6 +22,7 @@ from .core import (
     CacheError,
     CachePolicy,
     CacheStats,
+    CapacityAwarePolicy,
     ConfigurationError,
     FIFOPolicy,
     InvalidKeyError,
@@ -33,9 +34,12 @@ from .core import (
     RandomPolicy,
     Removal,
     RemovalCause,
+    S3FIFOPolicy,
     SerializationError,
     Serializer,
+    SIEVEPolicy,
     StringSerializer,
+    TinyLFUPolicy,
     TTLTypeError,
 )
 
@@ -52,6 +56,7 @@ __all__ = (
     "CacheError",
     "CachePolicy",
     "CacheStats",
+    "CapacityAwarePolicy",
     "Clock",
     "ConfigurationError",
     "FIFOPolicy",
@@ -67,10 +72,13 @@ __all__ = (
     "Removal",
     "RemovalCause",
     "RemovalListener",
+    "S3FIFOPolicy",
+    "SIEVEPolicy",
     "SerializationError",
     "Serializer",
     "StringSerializer",
     "TTLTypeError",
+    "TinyLFUPolicy",
     "cached",
 )
 

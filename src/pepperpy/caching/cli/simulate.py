@@ -1,18 +1,144 @@
-"""The ``simulate`` command."""
+"""The ``simulate`` command: replay a trace against eviction policies and cache sizes.
+
+``python -m pepperpy.caching simulate TRACE --sizes 1%,10%,1000 --policies lru,s3fifo``
+prints the miss ratio of every policy at every size, and of Belady's optimal policy.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
-__all__ = ("add_arguments", "run")
+from ..core.errors import ConfigurationError
+from ..core.policies import POLICY_NAMES
+from ..core.simulation import BELADY, SimulationResult, simulate
+from .miss_ratio_plot import PlotUnavailableError, load_figure_class, write_plot
+from .progress import ProgressBar
+from .traces import TRACE_FORMATS, TraceError, read_trace
+
+__all__ = ("add_arguments", "format_table", "parse_policies", "parse_sizes", "run")
+
+DEFAULT_SIZES = "1%,5%,10%,25%"
+"""The cache sizes simulated when ``--sizes`` is not given."""
+_PROGRESS_FROM = 500_000
+"""Requests to replay (all policies and sizes together) from which a bar is drawn."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's arguments."""
+    parser.add_argument(
+        "trace",
+        type=Path,
+        metavar="TRACE",
+        help="the trace: one key per line, a CSV file, or a .npy array of ids",
+    )
+    parser.add_argument(
+        "--sizes",
+        default=DEFAULT_SIZES,
+        help="cache sizes, comma-separated: a percentage of the distinct keys (10%%) "
+        "or a number of entries (1000); default %(default)s",
+    )
+    parser.add_argument(
+        "--policies",
+        default=",".join(POLICY_NAMES),
+        help="eviction policies, comma-separated; default all: %(default)s",
+    )
+    parser.add_argument(
+        "--format",
+        choices=TRACE_FORMATS,
+        dest="trace_format",
+        help="the trace's format; default by suffix (.npy, .csv, otherwise text)",
+    )
+    parser.add_argument("--column", help="the CSV column that holds the keys; default the first")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE",
+        help="also draw the miss-ratio curves into FILE (.png, .svg...; needs matplotlib)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not available yet in this version."""
-    print("pepperpy-cache simulate: not available yet in this version", file=sys.stderr)
-    return 2
+    """Read the trace, replay it, print the table; 2 on a usage or input error."""
+    try:
+        if args.plot is not None:
+            load_figure_class()  # fail before the replay, not after
+        policies = parse_policies(args.policies)
+        trace = read_trace(args.trace, args.trace_format, args.column)
+        if not trace.keys:
+            raise TraceError(f"{args.trace}: the trace has no requests")
+        sizes = parse_sizes(args.sizes, trace.distinct)
+    except (OSError, TraceError, ConfigurationError, PlotUnavailableError) as exc:
+        print(f"pepperpy-cache simulate: error: {exc}", file=sys.stderr)
+        return 2
+    work = len(trace.keys) * len(sizes) * (len(policies) + 1)
+    with ProgressBar(work, sys.stderr, "simulate") as bar:
+        progress = bar if bar.enabled and work >= _PROGRESS_FROM else None
+        results = simulate(trace.keys, policies, sizes, progress=progress)
+    print(
+        f"trace {args.trace.name}: {len(trace.keys):,} requests, "
+        f"{trace.distinct:,} distinct keys; miss ratio by cache size (entries)"
+    )
+    print(format_table(results, sizes))
+    if args.plot is not None:
+        write_plot(results, args.plot, f"{args.trace.name}: miss ratio by cache size")
+        print(f"miss-ratio curves written to {args.plot}")
+    return 0
+
+
+def parse_policies(text: str) -> list[str]:
+    """Policy names from a comma-separated list (case-insensitive, duplicates dropped)."""
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in POLICY_NAMES]
+    if unknown or not names:
+        raise ConfigurationError(
+            f"unknown policies {unknown or text!r}; choose from {', '.join(POLICY_NAMES)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def parse_sizes(text: str, distinct: int) -> list[int]:
+    """Cache sizes from ``"1%,10%,1000"``; a percentage is of ``distinct``, rounded (>= 1).
+
+    Duplicates are dropped; the order is kept.
+    """
+    sizes: list[int] = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            if item.endswith("%"):
+                percent = float(item[:-1])
+                if not 0 < percent < float("inf"):
+                    raise ValueError
+                size = max(1, int(distinct * percent / 100 + 0.5))  # half rounds up
+            else:
+                size = int(item)
+                if size < 1:
+                    raise ValueError
+        except ValueError:
+            raise ConfigurationError(
+                f"bad cache size {item!r}: give a positive percentage (10%) or count (1000)"
+            ) from None
+        sizes.append(size)
+    if not sizes:
+        raise ConfigurationError("no cache sizes given")
+    return list(dict.fromkeys(sizes))
+
+
+def format_table(results: Sequence[SimulationResult], sizes: Sequence[int]) -> str:
+    """Miss ratios as a text table: one row per policy (Belady last), one column per size."""
+    ratios = {(result.policy, result.size): result.miss_ratio for result in results}
+    names = [name for name in dict.fromkeys(r.policy for r in results) if name != BELADY]
+    if any(r.policy == BELADY for r in results):
+        names.append(BELADY)
+    first = max(len("policy"), *(len(name) for name in names))
+    width = max(8, *(len(f"{size:,}") for size in sizes))
+    lines = ["policy".ljust(first) + "".join(f"  {size:>{width},}" for size in sizes)]
+    lines.append("-" * len(lines[0]))
+    for name in names:
+        cells = "".join(f"  {ratios[name, size]:>{width}.4f}" for size in sizes)
+        lines.append(name.ljust(first) + cells)
+    return "\n".join(lines)

@@ -13,7 +13,7 @@ from typing import Any, Final, final
 
 from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
 from .errors import ConfigurationError, InvalidKeyError
-from .policies import CachePolicy, make_policy
+from .policies import CachePolicy, CapacityAwarePolicy, make_policy
 from .ttl import TTL, normalize_ttl, remaining
 
 __all__ = ("CacheEngine",)
@@ -76,6 +76,8 @@ class CacheEngine:
         self._policy = make_policy(policy)
         if len(self._policy):
             raise ConfigurationError("the policy already tracks keys: give each cache its own")
+        if isinstance(self._policy, CapacityAwarePolicy):
+            self._policy.bind_capacity(self._max_size)
         self._on_hit = self._policy.access_recorder()
         self._values: dict[str, Any] = {}
         self._deadlines: dict[str, float] = {}

@@ -5,20 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import ConfigurationError
-from .base import AccessRecorder, CachePolicy
+from .base import AccessRecorder, CachePolicy, CapacityAwarePolicy
 from .fifo import FIFOPolicy
 from .lfu import LFUPolicy
 from .lru import LRUPolicy
 from .random_eviction import RandomPolicy
+from .s3fifo import S3FIFOPolicy
+from .sieve import SIEVEPolicy
+from .tinylfu import TinyLFUPolicy
 
 __all__ = (
     "POLICY_NAMES",
     "AccessRecorder",
     "CachePolicy",
+    "CapacityAwarePolicy",
     "FIFOPolicy",
     "LFUPolicy",
     "LRUPolicy",
     "RandomPolicy",
+    "S3FIFOPolicy",
+    "SIEVEPolicy",
+    "TinyLFUPolicy",
     "make_policy",
 )
 
@@ -27,6 +34,9 @@ _FACTORIES: dict[str, Callable[[], CachePolicy]] = {
     "lfu": LFUPolicy,
     "fifo": FIFOPolicy,
     "random": RandomPolicy,
+    "sieve": SIEVEPolicy,
+    "s3fifo": S3FIFOPolicy,
+    "tinylfu": TinyLFUPolicy,
 }
 
 POLICY_NAMES: tuple[str, ...] = tuple(_FACTORIES)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-__all__ = ("AccessRecorder", "CachePolicy")
+from ..errors import ConfigurationError
+
+__all__ = ("AccessRecorder", "CachePolicy", "CapacityAwarePolicy", "check_capacity")
 
 AccessRecorder = Callable[[str], object]
 """A callable the engine invokes with the key on every hit."""
@@ -56,3 +58,25 @@ class CachePolicy(Protocol):
     def __len__(self) -> int:
         """How many keys are tracked."""
         ...
+
+
+@runtime_checkable
+class CapacityAwarePolicy(CachePolicy, Protocol):
+    """A policy that sizes its structures for the cache's capacity (S3-FIFO, W-TinyLFU).
+
+    A cache calls :meth:`bind_capacity` once, before it inserts any key, with its own
+    ``max_size``: the cache's capacity overrides the one the policy was built with.
+    """
+
+    def bind_capacity(self, max_size: int | None) -> None:
+        """Size for a cache of ``max_size`` keys (``None``: unbounded); tracks no key yet."""
+        ...
+
+
+def check_capacity(max_size: object) -> int | None:
+    """``max_size`` if it is a positive int or ``None``, else :class:`ConfigurationError`."""
+    if max_size is None:
+        return None
+    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+        raise ConfigurationError(f"max_size must be a positive int or None; got {max_size!r}")
+    return max_size

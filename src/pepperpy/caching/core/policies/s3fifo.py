@@ -1,0 +1,232 @@
+"""S3-FIFO: a small FIFO, a main FIFO and a ghost FIFO of recently evicted keys."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Final, final
+
+from ..errors import ConfigurationError
+from .base import AccessRecorder, check_capacity
+
+__all__ = ("S3FIFOPolicy",)
+
+_SMALL_SHARE: Final = 0.1
+_MAX_FREQUENCY: Final = 3
+_BUMP: Final = tuple(min(count + 1, _MAX_FREQUENCY) for count in range(_MAX_FREQUENCY + 1))
+"""A count after one more hit: a lookup is cheaper than a comparison and a branch."""
+_PROMOTE_AT: Final = 1
+"""Hits while in the small queue that earn a key its place in the main queue."""
+
+
+@final
+class S3FIFOPolicy:
+    """Filters one-hit wonders through a small FIFO before they reach the main FIFO.
+
+    S3-FIFO (Yang et al., SOSP 2023). New keys enter a *small* queue (10% of the
+    capacity); the rest of the cache is the *main* queue. Each key counts its hits in
+    two bits (capped at 3). When room is needed:
+
+    * if the main queue holds more than its share (or the small queue is empty), the
+      main queue's oldest key is examined: with a count above zero it is reinserted at
+      the back with the count lowered by one, otherwise it leaves;
+    * otherwise the small queue's oldest key is examined: if it was hit while there it
+      moves to the main queue (count reset), otherwise it leaves and its key is
+      remembered in the *ghost* queue, which holds up to 90% of the capacity in keys
+      (no values) and forgets the oldest first.
+
+    A key inserted while the ghost remembers it goes straight to the main queue. Until
+    the first eviction, keys that find the small queue full also go to the main queue,
+    so a cache that is filling up keeps its early keys (as libCacheSim's S3-FIFO does).
+    As in the paper, the room is made before the newcomer joins: the key inserted just
+    before :meth:`pop_victim` is never its answer, unless it is the only key.
+
+    ``max_size`` is the capacity of the cache; a cache built on this policy supplies
+    it through :meth:`bind_capacity`. Without one (an unbounded cache, or a policy used
+    on its own), each :meth:`pop_victim` takes the number of keys tracked, the newcomer
+    aside, as the capacity. Every operation is O(1), eviction amortized over the hits
+    that raised the counts.
+    """
+
+    __slots__ = (
+        "_capacity",
+        "_evicted",
+        "_freq",
+        "_ghost",
+        "_main",
+        "_main_size",
+        "_newest",
+        "_newest_queue",
+        "_small",
+        "_small_size",
+    )
+
+    def __init__(self, max_size: int | None = None) -> None:
+        self._small: OrderedDict[str, None] = OrderedDict()
+        self._main: OrderedDict[str, None] = OrderedDict()
+        self._ghost: OrderedDict[str, None] = OrderedDict()
+        self._freq: dict[str, int] = {}
+        self._newest: str | None = None
+        self._newest_queue = self._small
+        self._evicted = False
+        self._size_for(check_capacity(max_size))
+
+    def _size_for(self, capacity: int | None) -> None:
+        self._capacity = capacity
+        self._small_size = 0 if capacity is None else _small_size(capacity)
+        self._main_size = 0 if capacity is None else capacity - self._small_size
+
+    def bind_capacity(self, max_size: int | None) -> None:
+        """Size the queues for a cache of ``max_size`` keys (``None``: unbounded)."""
+        if self._freq:
+            raise ConfigurationError("bind_capacity() on a policy that already tracks keys")
+        self._size_for(check_capacity(max_size))
+
+    @property
+    def capacity(self) -> int | None:
+        """The capacity the queues are sized for, or ``None``."""
+        return self._capacity
+
+    def record_insert(self, key: str) -> None:
+        """Queue ``key`` in the small queue, or in the main queue if the ghost knows it."""
+        freq = self._freq
+        freq[key] = 0
+        self._newest = key
+        ghost = self._ghost
+        if key in ghost:
+            del ghost[key]
+            queue = self._main
+        elif (
+            self._evicted
+            or len(self._small) < self._small_size
+            or self._capacity is None
+            or len(freq) > self._capacity  # this insert will evict
+        ):
+            queue = self._small
+        else:
+            queue = self._main  # filling up: the small queue is full, the cache is not
+        queue[key] = None
+        self._newest_queue = queue
+
+    def record_access(self, key: str) -> None:
+        """Count a hit on ``key`` (up to 3)."""
+        freq = self._freq
+        freq[key] = _BUMP[freq[key]]
+
+    def record_remove(self, key: str) -> None:
+        """Forget ``key``; a deleted key is not remembered by the ghost."""
+        del self._freq[key]
+        if key in self._small:
+            del self._small[key]
+        else:
+            del self._main[key]
+        if key == self._newest:
+            self._newest = None
+
+    def pop_victim(self) -> str:
+        """Run S3-FIFO's eviction; forget and return the key that leaves."""
+        small, freq = self._small, self._freq
+        newest = self._newest
+        if (
+            newest is not None
+            and self._newest_queue is small
+            and len(small) > 1
+            and len(self._main) <= self._main_size
+            and self._capacity is not None
+        ):
+            # The usual case, made short: the newcomer is at the back of the small
+            # queue and its front was never hit, so the front leaves for the ghost.
+            key = next(iter(small))
+            if freq[key] < _PROMOTE_AT:
+                self._newest = None
+                self._evicted = True
+                del small[key]
+                del freq[key]
+                ghost = self._ghost
+                ghost[key] = None
+                if len(ghost) > self._main_size:
+                    ghost.popitem(last=False)
+                return key
+        self._evicted = True
+        main = self._main
+        if newest is not None:
+            self._newest = None
+            if len(freq) == 1:
+                del freq[newest]
+                del self._newest_queue[newest]
+                return newest
+            # The newcomer is the back of its queue: set it aside while room is made.
+            del self._newest_queue[newest]
+        main_size = self._main_size
+        if self._capacity is None:
+            main_size = len(freq) - 1 if newest is not None else len(freq)
+            main_size -= _small_size(main_size)
+        victim = None
+        if small and len(main) <= main_size:
+            while small:
+                key = small.popitem(last=False)[0]
+                if freq[key] >= _PROMOTE_AT:
+                    freq[key] = 0
+                    main[key] = None
+                    continue
+                self._remember(key, main_size)
+                victim = key
+                break
+        if victim is None:
+            if not main:
+                raise LookupError("pop_victim() on an empty policy")
+            while True:
+                key = main.popitem(last=False)[0]
+                count = freq[key]
+                if not count:
+                    victim = key
+                    break
+                freq[key] = count - 1
+                main[key] = None
+        del freq[victim]
+        if newest is not None:
+            self._newest_queue[newest] = None
+        return victim
+
+    def _remember(self, key: str, size: int) -> None:
+        ghost = self._ghost
+        ghost[key] = None
+        if len(ghost) > size:
+            ghost.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every key, the ghost's memory too: the policy starts afresh."""
+        self._small.clear()
+        self._main.clear()
+        self._ghost.clear()
+        self._freq.clear()
+        self._newest = None
+        self._evicted = False
+
+    def access_recorder(self) -> AccessRecorder:
+        """:meth:`record_access`."""
+        return self.record_access
+
+    def frequency(self, key: str) -> int:
+        """The hit count (0 to 3) of the tracked ``key``."""
+        return self._freq[key]
+
+    def queue_of(self, key: str) -> str:
+        """Where ``key`` is: ``"small"``, ``"main"``, ``"ghost"`` or ``"absent"``."""
+        if key in self._small:
+            return "small"
+        if key in self._main:
+            return "main"
+        return "ghost" if key in self._ghost else "absent"
+
+    def __len__(self) -> int:
+        return len(self._freq)
+
+    def __repr__(self) -> str:
+        return (
+            f"S3FIFOPolicy(capacity={self._capacity}, small={len(self._small)}, "
+            f"main={len(self._main)}, ghost={len(self._ghost)})"
+        )
+
+
+def _small_size(capacity: int) -> int:
+    return max(1, int(capacity * _SMALL_SHARE))
