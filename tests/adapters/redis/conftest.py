@@ -1,0 +1,126 @@
+"""Redis servers for the adapter tests, started by the suite itself.
+
+Missing ``redis-server``/``redis-cli`` skips these tests, unless the environment says
+``PEPPERPY_REQUIRE_REDIS=1`` (as CI does), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import redis.cluster
+
+from .servers import RedisServer, free_port, redis_binaries, start_cluster
+
+PASSWORD = "s3cr3t-P@ss:w/rd"
+ACL_USER = "cacheuser"
+ACL_PASSWORD = "acl-Pa55-word"
+
+
+def _binaries() -> tuple[str, str]:
+    found = redis_binaries()
+    if found is None:
+        if os.environ.get("PEPPERPY_REQUIRE_REDIS") == "1":
+            pytest.fail("redis-server/redis-cli not found, and PEPPERPY_REQUIRE_REDIS=1")
+        pytest.skip("redis-server/redis-cli not found (set PEPPERPY_REQUIRE_REDIS=1 to fail)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def port_rng() -> random.Random:
+    return random.Random(os.getpid())
+
+
+@pytest.fixture(scope="session")
+def redis_server(
+    tmp_path_factory: pytest.TempPathFactory, port_rng: random.Random
+) -> Iterator[RedisServer]:
+    """One single-node server for the whole session."""
+    server_bin, _ = _binaries()
+    server = RedisServer(server_bin, free_port(port_rng), tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def auth_server(
+    tmp_path_factory: pytest.TempPathFactory, port_rng: random.Random
+) -> Iterator[RedisServer]:
+    """A server that needs a password, with an ACL user too."""
+    server_bin, _ = _binaries()
+    server = RedisServer(
+        server_bin,
+        free_port(port_rng),
+        tmp_path_factory.mktemp("redis-auth"),
+        ["--requirepass", PASSWORD],
+    )
+    server.start()
+    with server.client() as client:
+        client.execute_command(
+            "ACL", "SETUSER", ACL_USER, "on", f">{ACL_PASSWORD}", "~*", "&*", "+@all"
+        )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_server(tmp_path: Path, port_rng: random.Random) -> Iterator[RedisServer]:
+    """A server for one test only (the test may stop and restart it)."""
+    server_bin, _ = _binaries()
+    server = RedisServer(server_bin, free_port(port_rng), tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(
+    tmp_path_factory: pytest.TempPathFactory, port_rng: random.Random
+) -> Iterator[list[RedisServer]]:
+    """A 3-primary Redis Cluster for the whole session."""
+    server_bin, cli = _binaries()
+    ports: list[int] = []
+    while len(ports) < 3:
+        port = free_port(port_rng, with_bus=True)
+        if all(abs(port - p) > 1 and abs(port - p) != 10000 for p in ports):
+            ports.append(port)
+    with start_cluster(server_bin, cli, ports, tmp_path_factory.mktemp("cluster")) as nodes:
+        yield nodes
+
+
+@pytest.fixture
+def raw(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    """A plain sync client on the session server, to check what the cache stored."""
+    with redis_server.client() as client:
+        yield client
+
+
+@pytest.fixture
+def raw_cluster(redis_cluster: list[RedisServer]) -> Iterator[redis.cluster.RedisCluster]:
+    with redis.cluster.RedisCluster(host="127.0.0.1", port=redis_cluster[0].port) as client:
+        yield client
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A namespace no other test uses."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+class JsonForTests:
+    """A minimal JSON serializer for tests that must not depend on the shipped ones."""
+
+    def dumps(self, obj: Any) -> bytes:
+        return json.dumps(obj).encode()
+
+    def loads(self, data: bytes) -> Any:
+        return json.loads(data)
