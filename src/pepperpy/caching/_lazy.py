@@ -8,7 +8,9 @@ from typing import Any
 __all__ = ("load_lazy",)
 
 # public name -> (module, the extra that brings its dependencies)
-LAZY_NAMES: dict[str, tuple[str, str]] = {}
+LAZY_NAMES: dict[str, tuple[str, str]] = {
+    "NumpySerializer": (".core.serializers.numpy_serializer", "vector"),
+}
 
 
 def load_lazy(package: str, name: str) -> Any:

@@ -26,13 +26,24 @@ from .policies import (
     RandomPolicy,
     make_policy,
 )
+from .serializers import (
+    SERIALIZER_NAMES,
+    BytesSerializer,
+    JsonSerializer,
+    PickleSerializer,
+    Serializer,
+    StringSerializer,
+    resolve_serializer,
+)
 from .ttl import TTL, deadline, normalize_ttl, remaining, ttl_to_millis
 
 __all__ = (
     "MISS",
     "POLICY_NAMES",
+    "SERIALIZER_NAMES",
     "TTL",
     "BackendError",
+    "BytesSerializer",
     "CacheEngine",
     "CacheEntry",
     "CacheError",
@@ -42,17 +53,22 @@ __all__ = (
     "FIFOPolicy",
     "InvalidKeyError",
     "InvalidTTLError",
+    "JsonSerializer",
     "LFUPolicy",
     "LRUPolicy",
     "Miss",
+    "PickleSerializer",
     "RandomPolicy",
     "Removal",
     "RemovalCause",
     "SerializationError",
+    "Serializer",
+    "StringSerializer",
     "TTLTypeError",
     "deadline",
     "make_policy",
     "normalize_ttl",
     "remaining",
+    "resolve_serializer",
     "ttl_to_millis",
 )
