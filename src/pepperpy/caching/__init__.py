@@ -66,6 +66,8 @@ __all__ = (
     "Serializer",
     "StringSerializer",
     "TTLTypeError",
+    "DistributedCache",
+    "RedisCache",
 )
 
 

@@ -112,9 +112,15 @@ def start_cluster(
             server,
             port,
             directory / str(port),
-            ["--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
-             "--cluster-node-timeout", "2000"],
-        )  # fmt: skip
+            [
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                f"nodes-{port}.conf",
+                "--cluster-node-timeout",
+                "2000",
+            ],
+        )
         for port in ports
     ]
     try:

@@ -75,7 +75,7 @@ def test_write_rounds_store_every_pair(keys: list[bytes], cluster: bool, ttl: fl
         for command in round_:
             if ttl is None:
                 assert command[0] == "MSET"
-                pairs = list(zip(command[1::2], command[2::2]))
+                pairs = list(zip(command[1::2], command[2::2], strict=True))
                 if cluster:
                     assert len({key_slot(k) for k, _ in pairs}) == 1  # type: ignore[arg-type]
             else:
@@ -83,7 +83,7 @@ def test_write_rounds_store_every_pair(keys: list[bytes], cluster: bool, ttl: fl
                 assert command[3:] == ("PX", 500)
                 pairs = [(command[1], command[2])]
             stored.update(pairs)
-    assert stored == dict(zip(keys, payloads))
+    assert stored == dict(zip(keys, payloads, strict=True))
 
 
 def test_pipelined_sets_come_in_rounds_of_batch_size() -> None:

@@ -42,10 +42,10 @@ def test_non_str_keys_are_invalid(bad: object) -> None:
         encode_key(bad)
 
 
-def test_keys_checks_every_key_before_returning() -> None:
+def test_redis_keys_checks_every_key_before_returning() -> None:
     with pytest.raises(InvalidKeyError):
-        KeySpace("s").keys(["a", "b", 3])  # type: ignore[list-item]
-    given, stored = KeySpace("s").keys(iter(["a", "b"]))
+        KeySpace("s").redis_keys(["a", "b", 3])  # type: ignore[list-item]
+    given, stored = KeySpace("s").redis_keys(iter(["a", "b"]))
     assert given == ["a", "b"]
     assert stored == [b"s:a", b"s:b"]
 

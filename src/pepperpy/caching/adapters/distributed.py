@@ -16,7 +16,7 @@ from typing import Any, Final
 from ..core.entry import CacheStats
 from ..core.errors import BackendError, ConfigurationError, SerializationError
 from ..core.remote import KeySpace
-from ..core.serializers.base import Serializer
+from ..core.serializers import Serializer, resolve_serializer
 from ..core.ttl import TTL, normalize_ttl
 from .backend import CacheBackend
 
@@ -32,12 +32,6 @@ def _check_timeout(timeout: object) -> float:
     if not (timeout > 0 and math.isfinite(timeout)):
         raise ConfigurationError(f"timeout must be a positive number of seconds; got {timeout!r}")
     return float(timeout)
-
-
-def _resolve_serializer(serializer: Serializer | str | None) -> Serializer:
-    from ..core.serializers import resolve_serializer
-
-    return resolve_serializer(serializer)
 
 
 class DistributedCache(CacheBackend):
@@ -64,8 +58,8 @@ class DistributedCache(CacheBackend):
         fail_open: bool = False,
     ) -> None:
         super().__init__()
-        self._keys = KeySpace(namespace)
-        self._serializer = _resolve_serializer(serializer)
+        self._space = KeySpace(namespace)
+        self._serializer = resolve_serializer(serializer)
         self._default_ttl = normalize_ttl(default_ttl)
         self._timeout = _check_timeout(timeout)
         self._fail_open = bool(fail_open)
@@ -124,7 +118,7 @@ class DistributedCache(CacheBackend):
     @property
     def namespace(self) -> str | None:
         """The namespace every key is stored under, or ``None``."""
-        return self._keys.namespace
+        return self._space.namespace
 
     @property
     def timeout(self) -> float:
@@ -164,7 +158,7 @@ class DistributedCache(CacheBackend):
 
     async def get(self, key: str, default: Any = None) -> Any:
         """The value stored under ``key``, or ``default``."""
-        stored = self._keys.key(key)
+        stored = self._space.key(key)
         try:
             payload = await self._fetch(stored)
         except BackendError as error:
@@ -178,13 +172,13 @@ class DistributedCache(CacheBackend):
 
     async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
         """Store ``value`` under ``key``, replacing its value and TTL."""
-        stored = self._keys.key(key)
+        stored = self._space.key(key)
         seconds = self._ttl(ttl)
         await self._store(stored, self._dumps(value), seconds)
 
     async def contains(self, key: str) -> bool:
         """Whether ``key`` holds a value (not counted as a hit or a miss)."""
-        stored = self._keys.key(key)
+        stored = self._space.key(key)
         try:
             return await self._exists(stored)
         except BackendError as error:
@@ -193,11 +187,11 @@ class DistributedCache(CacheBackend):
 
     async def delete(self, key: str) -> bool:
         """Remove ``key``; ``True`` if it existed."""
-        return await self._remove([self._keys.key(key)]) > 0
+        return await self._remove([self._space.key(key)]) > 0
 
     async def ttl(self, key: str) -> float | None:
         """Seconds left before ``key`` expires; ``None`` for no expiry or no key."""
-        stored = self._keys.key(key)
+        stored = self._space.key(key)
         try:
             return await self._remaining(stored)
         except BackendError as error:
@@ -206,7 +200,7 @@ class DistributedCache(CacheBackend):
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The hits among ``keys`` (misses are left out)."""
-        given, stored = self._keys.keys(keys)
+        given, stored = self._space.redis_keys(keys)
         if not given:
             return {}
         try:
@@ -215,7 +209,7 @@ class DistributedCache(CacheBackend):
             self._read_failed(error, len(given))
             return {}
         found: dict[str, Any] = {}
-        for key, payload in zip(given, payloads):
+        for key, payload in zip(given, payloads, strict=True):
             if payload is None:
                 self._misses += 1
             else:
@@ -225,7 +219,7 @@ class DistributedCache(CacheBackend):
 
     async def set_many(self, mapping: Mapping[str, Any], ttl: TTL = None) -> None:
         """Store every item of ``mapping`` with the same ``ttl`` (not atomically)."""
-        given, stored = self._keys.keys(mapping)
+        given, stored = self._space.redis_keys(mapping)
         seconds = self._ttl(ttl)
         payloads = [self._dumps(mapping[key]) for key in given]
         if stored:
@@ -233,12 +227,12 @@ class DistributedCache(CacheBackend):
 
     async def delete_many(self, keys: Iterable[str]) -> int:
         """Remove ``keys``; how many existed."""
-        _, stored = self._keys.keys(keys)
+        _, stored = self._space.redis_keys(keys)
         return await self._remove(stored) if stored else 0
 
     async def delete_prefix(self, prefix: str) -> int:
         """Remove every key (of this namespace) starting with ``prefix``, matched literally."""
-        return await self._remove_matching(self._keys.match_prefix(prefix))
+        return await self._remove_matching(self._space.match_prefix(prefix))
 
     async def clear(self, *, flush_db: bool = False) -> None:
         """Remove every key of this cache's namespace, and nothing else.
@@ -247,13 +241,13 @@ class DistributedCache(CacheBackend):
         ``ConfigurationError`` unless called as ``clear(flush_db=True)``, which empties
         the whole database. A namespaced cache never flushes the database.
         """
-        if self._keys.namespace is not None:
+        if self._space.namespace is not None:
             if flush_db:
                 raise ConfigurationError(
                     "clear(flush_db=True) on a namespaced cache would delete other"
                     " namespaces' keys; call clear() to clear this namespace"
                 )
-            await self._remove_matching(self._keys.match_all())
+            await self._remove_matching(self._space.match_all())
         elif flush_db:
             await self._flush()
         else:
@@ -268,7 +262,7 @@ class DistributedCache(CacheBackend):
         With a namespace this walks the namespace with SCAN (cost grows with the
         database); without one it asks the store for its key count (cheap).
         """
-        pattern = None if self._keys.namespace is None else self._keys.match_all()
+        pattern = None if self._space.namespace is None else self._space.match_all()
         self._size = await self._count(pattern)
         return self.stats
 

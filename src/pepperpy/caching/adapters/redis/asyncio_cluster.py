@@ -8,18 +8,18 @@ included) before it goes back to its node's pool.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
 import anyio
 from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.asyncio.connection import AbstractConnection
 
 from ...core.errors import BackendError
 from ...core.remote import Command
-from .asyncio_common import drop_on_dead_loop, open_subscriber
+from .asyncio_common import LoopGuard, open_subscriber
 from .errors import backend_error
-from .executor import RedisExecutor, Subscriber
+from .executor import Connection, RedisExecutor, Subscriber, node_reply
 
 __all__ = ("AsyncioClusterExecutor",)
 
@@ -43,6 +43,7 @@ class AsyncioClusterExecutor(RedisExecutor):
         self._timeout = timeout
         self._where = where
         self._secrets = tuple(secrets)
+        self._guard = LoopGuard(self._close_client)
 
     def _fail(self, exc: BaseException, what: str = "command") -> BackendError:
         return backend_error(exc, what, self._where, self._secrets)
@@ -84,9 +85,10 @@ class AsyncioClusterExecutor(RedisExecutor):
     async def call_on(self, node: Any, command: Command) -> Any:
         try:
             with anyio.fail_after(self._timeout):
-                return await self._client.execute_command(*command, target_nodes=node)
+                reply = await self._client.execute_command(*command, target_nodes=node)
         except Exception as exc:
             raise self._fail(exc, str(command[0])) from exc
+        return node_reply(command, reply)
 
     async def subscribe(self, channels: Sequence[bytes], patterns: Sequence[bytes]) -> Subscriber:
         # Classic pub/sub is cluster-wide: any node receives every published message.
@@ -96,22 +98,22 @@ class AsyncioClusterExecutor(RedisExecutor):
             node = self._client.get_random_node()
         except Exception as exc:
             raise self._fail(exc, "subscribe") from exc
-        conn: AbstractConnection = node.connection_class(
+        conn: Connection = node.connection_class(
             **{**node.connection_kwargs, "socket_timeout": None}
         )
         return await open_subscriber(conn, channels, patterns, self._timeout, self._fail)
 
-    async def aclose(self) -> None:
+    async def start(self) -> None:
+        await self._guard.start()
+
+    async def _close_client(self) -> None:
         if self._owns_client:
             with anyio.CancelScope(shield=True):
-                try:
+                with contextlib.suppress(Exception):  # closing: nothing more to do
                     await self._client.aclose()
-                except Exception:  # noqa: S110 - closing: nothing left to do
-                    pass
+
+    async def aclose(self) -> None:
+        await self._guard.close()
 
     def abandon(self) -> None:
-        if not self._owns_client:
-            return
-        for node in self._client.get_nodes():
-            for conn in getattr(node, "_connections", ()):
-                drop_on_dead_loop(conn)
+        self._guard.disarm()

@@ -2,45 +2,63 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Final
+import contextlib
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 
 import anyio
-from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ...core.errors import BackendError
-from .executor import RawMessage, Subscriber, pubsub_message, subscribe_commands
+from .executor import Connection, RawMessage, Subscriber, pubsub_message, subscribe_commands
 
-__all__ = ("AsyncioSubscriber", "close_connection", "drop_on_dead_loop", "open_subscriber")
-
-_SHUT_RDWR: Final = 2
+__all__ = ("AsyncioSubscriber", "LoopGuard", "close_connection", "open_subscriber")
 
 
-async def close_connection(conn: AbstractConnection) -> None:
+async def close_connection(conn: Connection) -> None:
     """Close ``conn``, even while the calling task is being cancelled."""
     with anyio.CancelScope(shield=True):
-        try:
+        with contextlib.suppress(Exception):  # closing: nothing more to do
             await conn.disconnect(nowait=True)
-        except Exception:  # noqa: S110 - closing a broken connection: nothing left to do
-            pass
 
 
-def drop_on_dead_loop(conn: AbstractConnection) -> None:
-    """Close ``conn``'s socket when the event loop it belongs to has ended.
+class LoopGuard:
+    """Closes an executor's connections when its event loop shuts down.
 
-    Such a connection cannot be closed through its loop; shutting the socket down and
-    letting go of it is all that is left.
+    asyncio connections cannot be closed once their loop is closed, and asyncio's
+    shutdown (``asyncio.run``, ``anyio.run``) closes every async generator still open
+    while the loop still runs: this guard is such a generator, started on the loop
+    the connections belong to, whose ``finally`` closes them. It also fires if the
+    executor is dropped without being closed.
     """
-    writer = getattr(conn, "_writer", None)
-    if writer is None:
-        return
-    sock = writer.transport.get_extra_info("socket")
-    if sock is not None:
+
+    def __init__(self, close: Callable[[], Awaitable[None]]) -> None:
+        self._close = close
+        self._generator: AsyncGenerator[None, None] | None = None
+
+    async def _guard(self) -> AsyncGenerator[None, None]:
         try:
-            sock.shutdown(_SHUT_RDWR)
-        except OSError:
-            pass
+            yield
+        finally:
+            await self._close()
+
+    async def start(self) -> None:
+        """Arm the guard on the running loop."""
+        generator = self._guard()
+        await generator.__anext__()
+        self._generator = generator
+
+    async def close(self) -> None:
+        """Close the connections now (and disarm)."""
+        generator, self._generator = self._generator, None
+        if generator is None:
+            await self._close()
+        else:
+            with anyio.CancelScope(shield=True):
+                await generator.aclose()
+
+    def disarm(self) -> None:
+        """Forget the guard (its loop is gone, it already ran if the loop shut down)."""
+        self._generator = None
 
 
 class AsyncioSubscriber(Subscriber):
@@ -48,7 +66,7 @@ class AsyncioSubscriber(Subscriber):
 
     def __init__(
         self,
-        conn: AbstractConnection,
+        conn: Connection,
         early: list[RawMessage],
         fail: Callable[[BaseException], BackendError],
     ) -> None:
@@ -75,17 +93,18 @@ class AsyncioSubscriber(Subscriber):
 
 
 async def open_subscriber(
-    conn: AbstractConnection,
+    conn: Connection,
     channels: Sequence[bytes],
     patterns: Sequence[bytes],
-    timeout: float,
+    limit: float,
     fail: Callable[[BaseException, str], BackendError],
 ) -> AsyncioSubscriber:
-    """Connect ``conn`` (made with no socket timeout), subscribe, await confirmations."""
+    """Connect ``conn`` (made with no socket timeout), subscribe, and await the
+    confirmations, all within ``limit`` seconds."""
     commands, confirmations = subscribe_commands(channels, patterns)
     early: list[RawMessage] = []
     try:
-        with anyio.fail_after(timeout):
+        with anyio.fail_after(limit):
             await conn.connect()
             await conn.send_packed_command(conn.pack_commands(commands))
             while confirmations:

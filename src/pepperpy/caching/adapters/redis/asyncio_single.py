@@ -14,21 +14,21 @@ goes back to the idle list.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Coroutine, Sequence
 from time import monotonic
 from typing import Any, Final, TypeVar
 
 import anyio
 import redis.asyncio as redis_asyncio
-from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from ...core.errors import BackendError
 from ...core.remote import Command
+from .asyncio_common import LoopGuard, close_connection, open_subscriber
 from .errors import backend_error
-from .asyncio_common import close_connection, drop_on_dead_loop, open_subscriber
-from .executor import RedisExecutor, Subscriber
+from .executor import Connection, RedisExecutor, Subscriber
 
 __all__ = ("AsyncioSingleExecutor",)
 
@@ -59,22 +59,23 @@ class AsyncioSingleExecutor(RedisExecutor):
         pool = client.connection_pool
         self._client = client
         self._owns_client = owns_client
-        self._make = pool.make_connection
+        self._make: Callable[[], Connection] = pool.make_connection
         self._sub_class: Any = pool.connection_class
         self._sub_kwargs = {**pool.connection_kwargs, "socket_timeout": None}
         self._timeout = timeout
         self._where = where
         self._secrets = tuple(secrets)
-        self._idle: list[AbstractConnection] = []
-        self._open: set[AbstractConnection] = set()
+        self._idle: list[Connection] = []
+        self._open: set[Connection] = set()
+        self._guard = LoopGuard(self._close_all)
 
     def _fail(self, exc: BaseException, what: str = "command") -> BackendError:
         return backend_error(exc, what, self._where, self._secrets)
 
     # -- connections --------------------------------------------------------------------
 
-    async def _connect(self, deadline: float) -> AbstractConnection:
-        conn: AbstractConnection = self._make()
+    async def _connect(self, deadline: float) -> Connection:
+        conn: Connection = self._make()
         self._open.add(conn)
         try:
             with anyio.fail_after(max(deadline - monotonic(), 0.0)):
@@ -85,7 +86,7 @@ class AsyncioSingleExecutor(RedisExecutor):
             raise
         return conn
 
-    async def _discard(self, conn: AbstractConnection) -> None:
+    async def _discard(self, conn: Connection) -> None:
         self._open.discard(conn)
         await close_connection(conn)
 
@@ -95,7 +96,7 @@ class AsyncioSingleExecutor(RedisExecutor):
 
     async def _run(
         self,
-        exchange: Callable[[AbstractConnection, T, float], Coroutine[Any, Any, Any]],
+        exchange: Callable[[Connection, T, float], Coroutine[Any, Any, Any]],
         arg: T,
         deadline: float,
     ) -> Any:
@@ -128,7 +129,7 @@ class AsyncioSingleExecutor(RedisExecutor):
     # -- exchanges ----------------------------------------------------------------------
 
     @staticmethod
-    async def _one(conn: AbstractConnection, command: Command, deadline: float) -> Any:
+    async def _one(conn: Connection, command: Command, deadline: float) -> Any:
         packed = conn.pack_command(*command)
         if _size(packed) > _SMALL:
             with anyio.fail_after(max(deadline - monotonic(), 0.0)):
@@ -147,7 +148,7 @@ class AsyncioSingleExecutor(RedisExecutor):
         return reply
 
     @staticmethod
-    async def _many(conn: AbstractConnection, commands: Sequence[Command], deadline: float) -> Any:
+    async def _many(conn: Connection, commands: Sequence[Command], deadline: float) -> Any:
         with anyio.fail_after(max(deadline - monotonic(), 0.0)):
             await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
             replies: list[Any] = []
@@ -174,9 +175,7 @@ class AsyncioSingleExecutor(RedisExecutor):
         if not commands:
             return []
         try:
-            replies: list[Any] = await self._run(
-                self._many, commands, monotonic() + self._timeout
-            )
+            replies: list[Any] = await self._run(self._many, commands, monotonic() + self._timeout)
         except Exception as exc:
             raise self._fail(exc, "pipeline") from exc
         return replies
@@ -188,23 +187,25 @@ class AsyncioSingleExecutor(RedisExecutor):
         return await self.call(command)
 
     async def subscribe(self, channels: Sequence[bytes], patterns: Sequence[bytes]) -> Subscriber:
-        conn: AbstractConnection = self._sub_class(**self._sub_kwargs)
+        conn: Connection = self._sub_class(**self._sub_kwargs)
         return await open_subscriber(conn, channels, patterns, self._timeout, self._fail)
 
-    async def aclose(self) -> None:
+    async def start(self) -> None:
+        await self._guard.start()
+
+    async def _close_all(self) -> None:
         self._idle.clear()
         while self._open:
             await close_connection(self._open.pop())
         if self._owns_client:
             with anyio.CancelScope(shield=True):
-                try:
+                with contextlib.suppress(Exception):  # closing: nothing more to do
                     await self._client.aclose()
-                except Exception:  # noqa: S110 - closing: nothing left to do
-                    pass
+
+    async def aclose(self) -> None:
+        await self._guard.close()
 
     def abandon(self) -> None:
+        self._guard.disarm()
         self._idle.clear()
-        conns, self._open = self._open, set()
-        for conn in conns:
-            drop_on_dead_loop(conn)
-
+        self._open.clear()

@@ -126,21 +126,26 @@ class RedisCache(DistributedCache):
 
     # -- the executor of the running event loop -----------------------------------------
 
-    def _bind(self) -> RedisExecutor:
+    async def _bind(self) -> RedisExecutor:
         loop = anyio.lowlevel.current_token().native_token
         executor = self._executor
         if executor is not None and loop is self._loop:
             return executor
-        if executor is not None:
-            executor.abandon()  # opened on an event loop that is no longer running here
+        return await self._rebind(loop)
+
+    async def _rebind(self, loop: object) -> RedisExecutor:
+        if self._executor is not None:
+            self._executor.abandon()  # opened on an event loop that has ended
         executor = make_executor(
             self._options, self._client, sniffio.current_async_library(), self._secrets
         )
+        # Published before awaiting, so concurrent first uses share this executor.
         self._executor, self._loop = executor, loop
+        await executor.start()
         return executor
 
     async def __aenter__(self) -> RedisCache:
-        self._bind()
+        await self._bind()
         return self
 
     async def aclose(self) -> None:
@@ -157,24 +162,24 @@ class RedisCache(DistributedCache):
     # -- primitives for DistributedCache ------------------------------------------------
 
     async def _fetch(self, key: bytes) -> bytes | None:
-        payload: bytes | None = await self._bind().call(("GET", key))
+        payload: bytes | None = await (await self._bind()).call(("GET", key))
         return payload
 
     async def _fetch_many(self, keys: list[bytes]) -> list[bytes | None]:
-        executor = self._bind()
+        executor = await self._bind()
         found: list[bytes | None] = [None] * len(keys)
         for round_ in mget_rounds(keys, executor.cluster):
             if len(round_) == 1:
                 replies = [await executor.call(round_[0][1])]
             else:
                 replies = await executor.pipeline([command for _, command in round_])
-            for (positions, _), values in zip(round_, replies):
-                for position, value in zip(positions, values):
+            for (positions, _), values in zip(round_, replies, strict=True):
+                for position, value in zip(positions, values, strict=True):
                     found[position] = value
         return found
 
     async def _store(self, key: bytes, payload: bytes, ttl: float | None) -> None:
-        await self._bind().call(set_command(key, payload, ttl))
+        await (await self._bind()).call(set_command(key, payload, ttl))
 
     async def _run_rounds(self, executor: RedisExecutor, rounds: list[list[Command]]) -> list[Any]:
         replies: list[Any] = []
@@ -185,26 +190,28 @@ class RedisCache(DistributedCache):
                 replies.extend(await executor.pipeline(round_))
         return replies
 
-    async def _store_many(self, keys: list[bytes], payloads: list[bytes], ttl: float | None) -> None:
-        executor = self._bind()
+    async def _store_many(
+        self, keys: list[bytes], payloads: list[bytes], ttl: float | None
+    ) -> None:
+        executor = await self._bind()
         await self._run_rounds(executor, write_rounds(keys, payloads, ttl, executor.cluster))
 
     async def _remove(self, keys: list[bytes]) -> int:
-        executor = self._bind()
+        executor = await self._bind()
         if len(keys) == 1:
             return int(await executor.call(("UNLINK", keys[0])))
         replies = await self._run_rounds(executor, unlink_rounds(keys, executor.cluster))
         return sum(int(reply) for reply in replies)
 
     async def _exists(self, key: bytes) -> bool:
-        return int(await self._bind().call(("EXISTS", key))) > 0
+        return int(await (await self._bind()).call(("EXISTS", key))) > 0
 
     async def _remaining(self, key: bytes) -> float | None:
-        return pttl_seconds(int(await self._bind().call(("PTTL", key))))
+        return pttl_seconds(int(await (await self._bind()).call(("PTTL", key))))
 
     async def _scan(self, pattern: bytes, remove: bool) -> int:
         """Walk every primary with SCAN MATCH ``pattern``; count (and UNLINK) the keys."""
-        executor = self._bind()
+        executor = await self._bind()
         total = 0
         for node in await executor.primaries():
             cursor = 0
@@ -226,13 +233,13 @@ class RedisCache(DistributedCache):
     async def _count(self, pattern: bytes | None) -> int:
         if pattern is not None:
             return await self._scan(pattern, remove=False)
-        executor = self._bind()
+        executor = await self._bind()
         return sum(
             [int(await executor.call_on(node, ("DBSIZE",))) for node in await executor.primaries()]
         )
 
     async def _flush(self) -> None:
-        executor = self._bind()
+        executor = await self._bind()
         for node in await executor.primaries():
             await executor.call_on(node, ("FLUSHDB", "ASYNC"))
 
@@ -244,11 +251,11 @@ class RedisCache(DistributedCache):
         Channels are not namespaced: they are shared with every client of the server.
         """
         name = _channel(channel)
-        return int(await self._bind().call(("PUBLISH", name, self._dumps(message))))
+        return int(await (await self._bind()).call(("PUBLISH", name, self._dumps(message))))
 
     def _subscription(self, channels: Sequence[bytes], patterns: Sequence[bytes]) -> Subscription:
         async def open_subscriber() -> Subscriber:
-            return await self._bind().subscribe(channels, patterns)
+            return await (await self._bind()).subscribe(channels, patterns)
 
         return Subscription(open_subscriber, self._loads)
 

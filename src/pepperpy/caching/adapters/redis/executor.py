@@ -12,11 +12,23 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 from ...core.remote import Command
 
-__all__ = ("RawMessage", "RedisExecutor", "Subscriber", "pubsub_message", "subscribe_commands")
+__all__ = (
+    "Connection",
+    "RawMessage",
+    "RedisExecutor",
+    "Subscriber",
+    "node_reply",
+    "pubsub_message",
+    "subscribe_commands",
+)
+
+
+Connection: TypeAlias = Any
+"""A redis-py connection, sync or asyncio (redis-py types them only in part)."""
 
 
 class RawMessage(NamedTuple):
@@ -35,6 +47,16 @@ def pubsub_message(reply: object) -> RawMessage | None:
         if len(reply) == 4 and reply[0] in (b"pmessage", "pmessage"):
             return RawMessage(reply[1], reply[2], reply[3])
     return None
+
+
+def node_reply(command: Command, reply: Any) -> Any:
+    """A reply of redis-py's cluster client to a command sent to one node, in the shape
+    a plain connection returns (its SCAN reply carries the cursor as ``{node: cursor}``)."""
+    if command[0] == "SCAN" and isinstance(reply, list | tuple) and len(reply) == 2:
+        cursor, keys = reply
+        if isinstance(cursor, dict) and len(cursor) == 1:
+            return [next(iter(cursor.values())), keys]
+    return reply
 
 
 def subscribe_commands(
@@ -89,10 +111,13 @@ class RedisExecutor(abc.ABC):
     async def subscribe(self, channels: Sequence[bytes], patterns: Sequence[bytes]) -> Subscriber:
         """A dedicated connection subscribed to ``channels`` and ``patterns``."""
 
+    async def start(self) -> None:  # noqa: B027 - a hook: only loop-bound executors need it
+        """Called once, on the event loop the executor belongs to, before first use."""
+
     @abc.abstractmethod
     async def aclose(self) -> None:
         """Close every connection this executor opened."""
 
     @abc.abstractmethod
     def abandon(self) -> None:
-        """Drop every connection without awaiting: the event loop they belong to is gone."""
+        """Let go of every connection without awaiting: their event loop has ended."""

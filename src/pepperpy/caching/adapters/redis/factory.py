@@ -137,7 +137,8 @@ class _LazyCluster:
         url = options.client_url
         if url is not None:
             return redis_cluster.RedisCluster.from_url(url, **kwargs)
-        nodes = [redis_cluster.ClusterNode(h, p) for h, p in options.startup_nodes]
+        node_class: Any = redis_cluster.ClusterNode
+        nodes = [node_class(h, p) for h, p in options.startup_nodes]
         if nodes:
             return redis_cluster.RedisCluster(startup_nodes=nodes, **kwargs)
         return redis_cluster.RedisCluster(host=options.host, port=options.port, **kwargs)
@@ -152,14 +153,14 @@ def make_executor(
 ) -> RedisExecutor:
     """The executor for ``library`` (``"asyncio"``, ``"trio"``...)."""
     where = options.describe()
+    timeout = options.timeout
     on_asyncio = library == "asyncio"
-    runner_args = {
-        "timeout": options.timeout,
-        "where": where,
-        "secrets": secrets,
-        "max_threads": options.max_threads,
-    }
-    asyncio_args = {"timeout": options.timeout, "where": where, "secrets": secrets}
+
+    def runner() -> ThreadRunner:
+        return ThreadRunner(
+            timeout=timeout, where=where, secrets=secrets, max_threads=options.max_threads
+        )
+
     if client is not None:
         if isinstance(client, redis_asyncio_cluster.RedisCluster | redis_asyncio.Redis):
             if not on_asyncio:
@@ -168,21 +169,29 @@ def make_executor(
                     " redis.Redis / redis.cluster.RedisCluster client instead"
                 )
             if isinstance(client, redis_asyncio_cluster.RedisCluster):
-                return AsyncioClusterExecutor(client, owns_client=False, **asyncio_args)
-            return AsyncioSingleExecutor(client, owns_client=False, **asyncio_args)
-        runner = ThreadRunner(**runner_args)  # type: ignore[arg-type]
+                return AsyncioClusterExecutor(
+                    client, owns_client=False, timeout=timeout, where=where, secrets=secrets
+                )
+            return AsyncioSingleExecutor(
+                client, owns_client=False, timeout=timeout, where=where, secrets=secrets
+            )
         if isinstance(client, redis_cluster.RedisCluster):
-            return ThreadClusterExecutor(lambda: client, owns_client=False, runner=runner)
-        return ThreadSingleExecutor(client, owns_client=False, runner=runner)  # type: ignore[arg-type]
+            return ThreadClusterExecutor(lambda: client, owns_client=False, runner=runner())
+        if isinstance(client, redis.Redis):
+            return ThreadSingleExecutor(client, owns_client=False, runner=runner())
+        raise ConfigurationError(f"not a redis-py client: {type(client).__name__}")
     threaded = options.executor == "thread" or (options.executor == "auto" and not on_asyncio)
     if not threaded and not on_asyncio:
         raise ConfigurationError(f"executor='asyncio' cannot run on {library}")
-    if not threaded:
-        built = _asyncio_client(options)
+    if threaded:
         if options.cluster:
-            return AsyncioClusterExecutor(built, owns_client=True, **asyncio_args)
-        return AsyncioSingleExecutor(built, owns_client=True, **asyncio_args)
-    runner = ThreadRunner(**runner_args)  # type: ignore[arg-type]
+            return ThreadClusterExecutor(_LazyCluster(options), owns_client=True, runner=runner())
+        return ThreadSingleExecutor(_sync_single_client(options), owns_client=True, runner=runner())
+    built = _asyncio_client(options)
     if options.cluster:
-        return ThreadClusterExecutor(_LazyCluster(options), owns_client=True, runner=runner)
-    return ThreadSingleExecutor(_sync_single_client(options), owns_client=True, runner=runner)
+        return AsyncioClusterExecutor(
+            built, owns_client=True, timeout=timeout, where=where, secrets=secrets
+        )
+    return AsyncioSingleExecutor(
+        built, owns_client=True, timeout=timeout, where=where, secrets=secrets
+    )

@@ -47,7 +47,9 @@ def parse_startup_nodes(nodes: object) -> tuple[StartupNode, ...]:
         ):
             parsed.append((node[0], node[1]))
         else:
-            raise ConfigurationError(f"startup node must be (host, port) or 'host:port'; got {node!r}")
+            raise ConfigurationError(
+                f"startup node must be (host, port) or 'host:port'; got {node!r}"
+            )
     return tuple(parsed)
 
 

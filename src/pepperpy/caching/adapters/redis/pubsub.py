@@ -84,14 +84,16 @@ class Subscription:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool | None:
+    ) -> None:
         subscriber, task_group, receive = self._subscriber, self._task_group, self._receive
         self._subscriber = self._task_group = self._receive = None
         if task_group is None or subscriber is None or receive is None:
-            return None
+            return
         task_group.cancel_scope.cancel()
         try:
-            return await task_group.__aexit__(exc_type, exc, tb)
+            # The body's own exception is not handed to the task group (which would
+            # wrap it in an ExceptionGroup): it propagates as it is.
+            await task_group.__aexit__(None, None, None)
         finally:
             receive.close()
             await subscriber.aclose()

@@ -7,10 +7,9 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from redis.cluster import RedisCluster
 
 from ...core.remote import Command
-from .executor import RedisExecutor, Subscriber
+from .executor import RedisExecutor, Subscriber, node_reply
 from .thread_common import ThreadRunner, open_thread_subscriber
 
 __all__ = ("ThreadClusterExecutor",)
@@ -19,21 +18,22 @@ __all__ = ("ThreadClusterExecutor",)
 class ThreadClusterExecutor(RedisExecutor):
     """Commands for a cluster, in worker threads.
 
-    ``client`` returns the sync cluster client; it is called in a worker thread, so
+    ``client`` returns the sync ``redis.cluster.RedisCluster`` (typed ``Any``: redis-py
+    types it only in part); it is called in a worker thread, so
     it may build the client on first use (redis-py's constructor talks to the cluster).
     """
 
     cluster = True
 
     def __init__(
-        self, client: Callable[[], RedisCluster], *, owns_client: bool, runner: ThreadRunner
+        self, client: Callable[[], Any], *, owns_client: bool, runner: ThreadRunner
     ) -> None:
         self._client = client
         self._owns_client = owns_client
         self._runner = runner
-        self._built: RedisCluster | None = None
+        self._built: Any = None
 
-    def _get(self) -> RedisCluster:
+    def _get(self) -> Any:
         client = self._built = self._client()
         return client
 
@@ -65,7 +65,7 @@ class ThreadClusterExecutor(RedisExecutor):
         return await self._runner.run("CLUSTER SHARDS", self._primaries)
 
     def _on(self, node: Any, command: Command) -> Any:
-        return self._get().execute_command(*command, target_nodes=node)
+        return node_reply(command, self._get().execute_command(*command, target_nodes=node))
 
     async def call_on(self, node: Any, command: Command) -> Any:
         return await self._runner.run(str(command[0]), self._on, node, command)

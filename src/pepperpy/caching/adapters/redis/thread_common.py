@@ -9,18 +9,18 @@ timeout) and returns its connection, in sync or closed, to redis-py's pool.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from redis.connection import AbstractConnection
 from redis.exceptions import ResponseError
 
 from ...core.errors import BackendError
 from ...core.remote import Command
 from .errors import backend_error
-from .executor import RawMessage, Subscriber, pubsub_message, subscribe_commands
+from .executor import Connection, RawMessage, Subscriber, pubsub_message, subscribe_commands
 
 __all__ = ("ThreadRunner", "ThreadSubscriber", "exchange", "open_thread_subscriber")
 
@@ -53,7 +53,7 @@ class ThreadRunner:
             raise self.fail(exc, what) from exc
 
 
-def exchange(conn: AbstractConnection, commands: Sequence[Command]) -> list[Any]:
+def exchange(conn: Connection, commands: Sequence[Command]) -> list[Any]:
     """Send ``commands`` on ``conn`` and read every reply (blocking).
 
     Error replies are read too, so the connection stays in sync; the first one is
@@ -85,7 +85,7 @@ class ThreadSubscriber(Subscriber):
 
     def __init__(
         self,
-        conn: AbstractConnection,
+        conn: Connection,
         early: list[RawMessage],
         fail: Callable[[BaseException], BackendError],
     ) -> None:
@@ -121,18 +121,14 @@ class ThreadSubscriber(Subscriber):
 
     def _close(self) -> None:
         self._broken = True
-        try:
+        with contextlib.suppress(Exception):  # closing: nothing more to do
             self._conn.disconnect()
-        except Exception:  # noqa: S110 - closing a broken connection: nothing left to do
-            pass
 
     async def aclose(self) -> None:
         self._close()
 
 
-def _subscribe(
-    conn: AbstractConnection, commands: list[Command], confirmations: int
-) -> list[RawMessage]:
+def _subscribe(conn: Connection, commands: list[Command], confirmations: int) -> list[RawMessage]:
     conn.connect()
     conn.send_packed_command(conn.pack_commands(commands))
     early: list[RawMessage] = []
@@ -146,7 +142,7 @@ def _subscribe(
 
 
 async def open_thread_subscriber(
-    conn: AbstractConnection,
+    conn: Connection,
     channels: Sequence[bytes],
     patterns: Sequence[bytes],
     runner: ThreadRunner,

@@ -91,10 +91,11 @@ def set_command(key: bytes, payload: bytes, ttl: float | None) -> Command:
 def mget_rounds(keys: Sequence[bytes], cluster: bool) -> list[list[KeyedCommand]]:
     """MGETs covering ``keys``, grouped in round trips; each MGET comes with the
     positions of the keys it reads, so replies can be put back in order."""
-    commands = []
+    commands: list[tuple[int, KeyedCommand]] = []
     for positions in _groups(keys, cluster):
         chunk = list(positions)
-        commands.append((len(chunk), (chunk, ("MGET", *(keys[i] for i in chunk)))))
+        command: Command = ("MGET", *(keys[i] for i in chunk))
+        commands.append((len(chunk), (chunk, command)))
     return _rounds(commands)
 
 
@@ -109,7 +110,8 @@ def write_rounds(
     if ttl is not None:
         millis = ttl_to_millis(ttl)
         return _rounds(
-            (1, ("SET", key, payload, "PX", millis)) for key, payload in zip(keys, payloads)
+            (1, ("SET", key, payload, "PX", millis))
+            for key, payload in zip(keys, payloads, strict=True)
         )
     commands = []
     for positions in _groups(keys, cluster):

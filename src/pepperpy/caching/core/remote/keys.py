@@ -77,7 +77,7 @@ class KeySpace:
             return self._prefix + key.encode("utf-8", "surrogatepass")
         return self._prefix + encode_key(key)
 
-    def keys(self, keys: Iterable[str]) -> tuple[list[str], list[bytes]]:
+    def redis_keys(self, keys: Iterable[str]) -> tuple[list[str], list[bytes]]:
         """The given keys (as a list, in order) and their Redis keys.
 
         Every key is checked before anything is returned, so a bad key anywhere in
