@@ -52,6 +52,7 @@ __all__ = (
     "CachePolicy",
     "CacheStats",
     "ConfigurationError",
+    "DistributedCache",
     "FIFOPolicy",
     "InvalidKeyError",
     "InvalidTTLError",
@@ -60,14 +61,13 @@ __all__ = (
     "LRUPolicy",
     "PickleSerializer",
     "RandomPolicy",
+    "RedisCache",
     "Removal",
     "RemovalCause",
     "SerializationError",
     "Serializer",
     "StringSerializer",
     "TTLTypeError",
-    "DistributedCache",
-    "RedisCache",
 )
 
 

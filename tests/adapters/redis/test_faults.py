@@ -99,7 +99,7 @@ async def test_the_deadline_covers_a_stalled_server(
     )
     async with cache:
         await cache.set_many({f"k{i}": i for i in range(50)})
-        await _pause(raw, 1000)
+        await _pause(raw, 1200)
         for operation in (
             lambda: cache.get("k1"),
             lambda: cache.get_many(["k1", "k2"]),
@@ -108,8 +108,8 @@ async def test_the_deadline_covers_a_stalled_server(
             started = time.monotonic()
             with pytest.raises(BackendError, match=r"(?i)timed out|timeout"):
                 await operation()
-            assert time.monotonic() - started < 0.45
-        await anyio.sleep(1.0)  # the pause ends; the late replies reach closed connections
+            assert time.monotonic() - started < 0.65  # the pause lasts 1.2 s
+        await anyio.sleep(1.2)  # the pause ends; the late replies reach closed connections
         await _check_every_reply_is_its_own(cache, 50)
 
 

@@ -208,20 +208,33 @@ class DistributedCache(CacheBackend):
         except BackendError as error:
             self._read_failed(error, len(given))
             return {}
-        found: dict[str, Any] = {}
-        for key, payload in zip(given, payloads, strict=True):
-            if payload is None:
-                self._misses += 1
-            else:
-                self._hits += 1
-                found[key] = self._loads(payload)
+        loads = self._serializer.loads
+        try:
+            found = {
+                key: loads(payload)
+                for key, payload in zip(given, payloads, strict=True)
+                if payload is not None
+            }
+        except SerializationError:
+            raise
+        except Exception as exc:
+            raise SerializationError(f"cannot decode stored data: {exc}") from exc
+        misses = payloads.count(None)
+        self._misses += misses
+        self._hits += len(payloads) - misses
         return found
 
     async def set_many(self, mapping: Mapping[str, Any], ttl: TTL = None) -> None:
         """Store every item of ``mapping`` with the same ``ttl`` (not atomically)."""
         given, stored = self._space.redis_keys(mapping)
         seconds = self._ttl(ttl)
-        payloads = [self._dumps(mapping[key]) for key in given]
+        dumps = self._serializer.dumps
+        try:
+            payloads = [dumps(mapping[key]) for key in given]
+        except SerializationError:
+            raise
+        except Exception as exc:
+            raise SerializationError(f"cannot encode a value: {exc}") from exc
         if stored:
             await self._store_many(stored, payloads, seconds)
 

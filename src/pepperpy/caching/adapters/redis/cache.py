@@ -167,8 +167,12 @@ class RedisCache(DistributedCache):
 
     async def _fetch_many(self, keys: list[bytes]) -> list[bytes | None]:
         executor = await self._bind()
+        rounds = mget_rounds(keys, executor.cluster)
+        if len(rounds) == 1 and len(rounds[0]) == 1:  # one MGET, replies in key order
+            values: list[bytes | None] = await executor.call(rounds[0][0][1])
+            return values
         found: list[bytes | None] = [None] * len(keys)
-        for round_ in mget_rounds(keys, executor.cluster):
+        for round_ in rounds:
             if len(round_) == 1:
                 replies = [await executor.call(round_[0][1])]
             else:

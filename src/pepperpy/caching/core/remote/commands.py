@@ -9,6 +9,7 @@ keys), and, on a cluster, each multi-key command touches a single hash slot.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from typing import Final, TypeAlias, TypeVar
 
 from ..ttl import ttl_to_millis
@@ -113,13 +114,10 @@ def write_rounds(
             (1, ("SET", key, payload, "PX", millis))
             for key, payload in zip(keys, payloads, strict=True)
         )
-    commands = []
+    commands: list[tuple[int, Command]] = []
     for positions in _groups(keys, cluster):
-        args: list[str | bytes | int] = ["MSET"]
-        for i in positions:
-            args.append(keys[i])
-            args.append(payloads[i])
-        commands.append((len(positions), tuple(args)))
+        pairs = ((keys[i], payloads[i]) for i in positions)
+        commands.append((len(positions), ("MSET", *chain.from_iterable(pairs))))
     return _rounds(commands)
 
 

@@ -17,6 +17,7 @@ __all__ = ("SEPARATOR", "KeySpace", "encode_key", "escape_glob", "validate_names
 SEPARATOR: Final = ":"
 """Joins a namespace and a key."""
 
+_ONLY_STR: Final = frozenset({str})
 _GLOB_SPECIAL: Final = frozenset("*?[]\\")
 # Redis' glob (stringmatchlen) gives these a meaning; a backslash makes any of them literal.
 
@@ -84,6 +85,9 @@ class KeySpace:
         ``keys`` raises before any of them is used.
         """
         given = list(keys)
+        prefix = self._prefix
+        if _ONLY_STR.issuperset(map(type, given)):  # the common case, checked in C
+            return given, [prefix + key.encode("utf-8", "surrogatepass") for key in given]
         return given, [self.key(key) for key in given]
 
     def match_all(self) -> bytes:
