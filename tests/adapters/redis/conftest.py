@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,6 +71,48 @@ def auth_server(
             "ACL", "SETUSER", ACL_USER, "on", f">{ACL_PASSWORD}", "~*", "&*", "+@all"
         )
     yield server
+    server.stop()
+
+
+def _certificates(directory: Path) -> dict[str, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1, made with openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl not found: cannot make certificates for the TLS test")
+    files = {name: directory / name for name in ("ca.key", "ca.crt", "server.key", "server.crt")}
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], check=True, capture_output=True, cwd=directory)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca",
+        "-keyout", "ca.key", "-out", "ca.crt")  # fmt: skip
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+        "-keyout", "server.key", "-out", "server.csr")  # fmt: skip
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt")  # fmt: skip
+    return files
+
+
+@pytest.fixture(scope="session")
+def tls_server(
+    tmp_path_factory: pytest.TempPathFactory, port_rng: random.Random
+) -> Iterator[tuple[RedisServer, int, Path]]:
+    """A server with a TLS port (and a plain one, for the suite's own checks)."""
+    server_bin, _ = _binaries()
+    directory = tmp_path_factory.mktemp("redis-tls")
+    certs = _certificates(directory)
+    tls_port = free_port(port_rng)
+    server = RedisServer(
+        server_bin,
+        free_port(port_rng),
+        directory / "data",
+        ["--tls-port", str(tls_port), "--tls-cert-file", str(certs["server.crt"]),
+         "--tls-key-file", str(certs["server.key"]), "--tls-ca-cert-file", str(certs["ca.crt"]),
+         "--tls-auth-clients", "no"],
+    )  # fmt: skip
+    server.start()
+    yield server, tls_port, certs["ca.crt"]
     server.stop()
 
 
