@@ -123,6 +123,7 @@ def asyncio_contenders(port: int) -> tuple[dict[str, dict[str, Bench]], list[Any
 
     raw = redis.asyncio.Redis(port=port)
     cache = RedisCache("127.0.0.1", port, namespace="bench")
+    as_bytes = RedisCache("127.0.0.1", port, namespace="bench", serializer="bytes")
     aio = AioRedisCache(endpoint="127.0.0.1", port=port, namespace="bench:")
     mget_keys = [f"k{i}" for i in range(MGET_KEYS)]
     raw_mget_keys = [f"bench:{k}" for k in mget_keys]
@@ -136,6 +137,9 @@ def asyncio_contenders(port: int) -> tuple[dict[str, dict[str, Bench]], list[Any
             pipe.set(key, PAYLOAD, px=60_000)
         await pipe.execute()
 
+    async def raw_mget_json() -> Any:
+        return [json.loads(v) for v in await raw.mget(raw_mget_keys)]
+
     async def raw_get_fail_after() -> Any:
         with anyio.fail_after(5):
             return await raw.get("bench:k1")
@@ -145,6 +149,7 @@ def asyncio_contenders(port: int) -> tuple[dict[str, dict[str, Bench]], list[Any
             "raw redis.asyncio": sequential(lambda: raw.get("bench:k1")),
             "raw + anyio.fail_after": sequential(raw_get_fail_after),
             "RedisCache (asyncio)": sequential(lambda: cache.get("k1")),
+            "RedisCache bytes (asyncio)": sequential(lambda: as_bytes.get("k1")),
             "aiocache": sequential(lambda: aio.get("k1")),
         },
         "SET sequential": {
@@ -164,7 +169,9 @@ def asyncio_contenders(port: int) -> tuple[dict[str, dict[str, Bench]], list[Any
         },
         f"read {MGET_KEYS} keys (keys/s)": {
             "raw redis.asyncio": batch(lambda: raw.mget(raw_mget_keys), MGET_KEYS),
+            "raw + json.loads": batch(raw_mget_json, MGET_KEYS),
             "RedisCache (asyncio)": batch(lambda: cache.get_many(mget_keys), MGET_KEYS),
+            "RedisCache bytes (asyncio)": batch(lambda: as_bytes.get_many(mget_keys), MGET_KEYS),
             "aiocache": batch(lambda: aio.multi_get(mget_keys), MGET_KEYS),
         },
         f"write {SET_KEYS} keys, TTL (keys/s)": {
@@ -181,6 +188,7 @@ def asyncio_contenders(port: int) -> tuple[dict[str, dict[str, Bench]], list[Any
     async def close() -> None:
         await raw.aclose()
         await cache.aclose()
+        await as_bytes.aclose()
         await aio.close()
 
     return rows, [close]
@@ -200,6 +208,7 @@ def trio_contenders(port: int) -> tuple[dict[str, dict[str, Bench]], list[Any]]:
 
     rows: dict[str, dict[str, Bench]] = {
         "GET sequential": {
+            "thread round trip, no I/O": sequential(in_thread(lambda: None)),
             "raw sync in threads": sequential(in_thread(sync.get, "bench:k1")),
             "RedisCache (trio)": sequential(lambda: cache.get("k1")),
         },

@@ -134,8 +134,9 @@ class RedisCache(DistributedCache):
         return await self._rebind(loop)
 
     async def _rebind(self, loop: object) -> RedisExecutor:
-        if self._executor is not None:
-            self._executor.abandon()  # opened on an event loop that has ended
+        old, self._executor, self._loop = self._executor, None, None
+        if old is not None:
+            old.abandon()  # opened on an event loop that has ended
         executor = make_executor(
             self._options, self._client, sniffio.current_async_library(), self._secrets
         )
