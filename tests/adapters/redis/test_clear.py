@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 import redis
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 import pepperpy.caching
 from pepperpy.caching.adapters.redis import RedisCache
+from pepperpy.caching.core.remote import KeySpace
 
 from .servers import RedisServer
 
@@ -89,3 +92,34 @@ def test_the_source_never_sends_keys_or_a_plain_flushdb() -> None:
             assert match.group(0).startswith('"FLUSHDB", "ASYNC"'), (path, match.group(0))
     flushing = [p for p, t in sources.items() if '"FLUSHDB"' in t]
     assert [p.name for p in flushing] == ["cache.py"]
+
+
+names = st.text(
+    alphabet=st.sampled_from("ab*?[]\\^-!{}é") | st.characters(codec="utf-8"),
+    min_size=1,
+    max_size=6,
+).filter(lambda s: ":" not in s)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(namespace=names, others=st.lists(names, max_size=6), tails=st.lists(st.text(max_size=4)))
+@example(namespace="a*", others=["ab", "a"], tails=["x"])
+@example(namespace="[ab]", others=["a", "b", "[ab]x"], tails=[""])
+@example(namespace="a?", others=["ab"], tails=["1"])
+@example(namespace="a\\", others=["a\\b", "a"], tails=["*"])
+@example(namespace="[^a]", others=["b", "^"], tails=["x"])
+def test_the_match_pattern_selects_exactly_the_namespace(
+    redis_server: RedisServer, namespace: str, others: list[str], tails: list[str]
+) -> None:
+    """Redis' own glob matcher agrees: the escaped pattern matches the namespace only."""
+    with redis_server.client(db=9) as raw:
+        raw.flushdb()
+        keys = {f"{ns}:{tail}" for ns in [namespace, *others] for tail in ["", *tails]}
+        keys |= {namespace, namespace + "x:", "x" + namespace + ":"}
+        encoded = {k.encode("utf-8", "surrogatepass") for k in keys}
+        raw.mset(dict.fromkeys(encoded, b"1"))
+        pattern = KeySpace(namespace).match_all()
+        found = set(raw.scan_iter(match=pattern, count=1000))
+        prefix = (namespace + ":").encode("utf-8", "surrogatepass")
+        assert found == {k for k in encoded if k.startswith(prefix)}
+        raw.flushdb()
