@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, final
 
 import anyio.lowlevel
@@ -28,6 +28,10 @@ from .options import ExecutorChoice, RedisOptions, parse_startup_nodes
 from .pubsub import Subscription
 
 __all__ = ("RedisCache",)
+
+
+def _no_loop() -> object:
+    return None
 
 
 def _channel(name: object) -> bytes:
@@ -119,6 +123,7 @@ class RedisCache(DistributedCache):
         )
         self._executor: RedisExecutor | None = None
         self._loop: object = None
+        self._loop_of_backend: Callable[[], object] = _no_loop
 
     def __repr__(self) -> str:
         where = self._options.describe() if self._client is None else "client"
@@ -126,14 +131,23 @@ class RedisCache(DistributedCache):
 
     # -- the executor of the running event loop -----------------------------------------
 
-    async def _bind(self) -> RedisExecutor:
-        loop = anyio.lowlevel.current_token().native_token
-        executor = self._executor
-        if executor is not None and loop is self._loop:
-            return executor
-        return await self._rebind(loop)
+    def _running_loop(self) -> object:
+        """The running event loop if it is the one the executor belongs to, else None."""
+        try:
+            return self._loop_of_backend()
+        except RuntimeError:  # another runtime is running now (asyncio, then trio...)
+            return None
 
-    async def _rebind(self, loop: object) -> RedisExecutor:
+    async def _bind(self) -> RedisExecutor:
+        executor = self._executor
+        # The backend's own loop lookup (get_running_loop on asyncio) is a fraction of
+        # anyio.lowlevel.current_token(), and this runs on every operation.
+        if executor is not None and self._running_loop() is self._loop:
+            return executor
+        return await self._rebind()
+
+    async def _rebind(self) -> RedisExecutor:
+        token = anyio.lowlevel.current_token()
         old, self._executor, self._loop = self._executor, None, None
         if old is not None:
             old.abandon()  # opened on an event loop that has ended
@@ -141,7 +155,8 @@ class RedisCache(DistributedCache):
             self._options, self._client, sniffio.current_async_library(), self._secrets
         )
         # Published before awaiting, so concurrent first uses share this executor.
-        self._executor, self._loop = executor, loop
+        self._executor, self._loop = executor, token.native_token
+        self._loop_of_backend = token.backend_class.current_token
         await executor.start()
         return executor
 
@@ -155,7 +170,7 @@ class RedisCache(DistributedCache):
         self._executor = self._loop = None
         if executor is None:
             return
-        if loop is anyio.lowlevel.current_token().native_token:
+        if loop is self._running_loop():
             await executor.aclose()
         else:
             executor.abandon()
