@@ -8,6 +8,7 @@ from datetime import timedelta
 import anyio
 import pytest
 import redis
+import redis.asyncio
 
 from pepperpy.caching.adapters.redis import RedisCache
 from pepperpy.caching.core import (
@@ -275,3 +276,22 @@ async def test_stats_size_is_counted_on_request(
         await cache.clear()
         assert (await cache.refresh_stats()).size == 0
     assert raw.exists(f"{namespace}x:foreign")
+
+
+async def test_asyncio_only_choices_refuse_trio(
+    redis_server: RedisServer, anyio_backend: str
+) -> None:
+    async_client = redis.asyncio.Redis(port=redis_server.port)
+    caches = [
+        cache_for(redis_server, "x", executor="asyncio"),
+        RedisCache(client=async_client, namespace="x"),
+    ]
+    for cache in caches:
+        if anyio_backend == "trio":
+            with pytest.raises(ConfigurationError, match="trio"):
+                await cache.get("k")
+        else:
+            assert await cache.get("k") is None
+        await cache.aclose()
+    if anyio_backend == "asyncio":
+        await async_client.aclose()

@@ -8,7 +8,7 @@ from typing import Any, final
 import anyio.lowlevel
 import sniffio
 
-from ...core.errors import ConfigurationError, InvalidKeyError
+from ...core.errors import BackendError, ConfigurationError, InvalidKeyError
 from ...core.remote import (
     Command,
     mget_rounds,
@@ -237,7 +237,10 @@ class RedisCache(DistributedCache):
             cursor = 0
             while True:
                 reply = await executor.call_on(node, scan_command(cursor, pattern))
-                cursor, keys = scan_reply(reply)
+                try:
+                    cursor, keys = scan_reply(reply)
+                except (TypeError, ValueError) as exc:
+                    raise BackendError(f"unexpected SCAN reply from {self!r}") from exc
                 if keys and remove:
                     rounds = unlink_rounds(keys, executor.cluster)
                     total += sum(int(r) for r in await self._run_rounds(executor, rounds))
@@ -266,7 +269,8 @@ class RedisCache(DistributedCache):
     # -- pub/sub ------------------------------------------------------------------------
 
     async def publish(self, channel: str, message: Any) -> int:
-        """Send ``message`` (serialized) on ``channel``; how many clients received it.
+        """Send ``message`` (serialized) on ``channel``; how many clients received it
+        (on a cluster: how many are connected to the node that took it).
 
         Channels are not namespaced: they are shared with every client of the server.
         """
