@@ -6,7 +6,6 @@ Missing ``redis-server``/``redis-cli`` skips these tests, unless the environment
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
@@ -14,7 +13,6 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
@@ -158,13 +156,3 @@ def raw_cluster(redis_cluster: list[RedisServer]) -> Iterator[redis.cluster.Redi
 def namespace() -> str:
     """A namespace no other test uses."""
     return f"t{uuid.uuid4().hex[:12]}"
-
-
-class JsonForTests:
-    """A minimal JSON serializer for tests that must not depend on the shipped ones."""
-
-    def dumps(self, obj: Any) -> bytes:
-        return json.dumps(obj).encode()
-
-    def loads(self, data: bytes) -> Any:
-        return json.loads(data)
