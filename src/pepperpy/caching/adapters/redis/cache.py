@@ -11,6 +11,7 @@ import sniffio
 from ...core.errors import BackendError, ConfigurationError, InvalidKeyError
 from ...core.remote import (
     Command,
+    get_command,
     mget_rounds,
     pttl_seconds,
     scan_command,
@@ -178,7 +179,7 @@ class RedisCache(DistributedCache):
     # -- primitives for DistributedCache ------------------------------------------------
 
     async def _fetch(self, key: bytes) -> bytes | None:
-        payload: bytes | None = await (await self._bind()).call(("GET", key))
+        payload: bytes | None = await (await self._bind()).call(get_command(key))
         return payload
 
     async def _fetch_many(self, keys: list[bytes]) -> list[bytes | None]:
