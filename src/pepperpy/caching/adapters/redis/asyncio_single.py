@@ -1,10 +1,10 @@
 """The asyncio executor for a single Redis server, on ``redis.asyncio`` connections.
 
 The hot path (one small command on an idle connection) does what redis-py's own
-client does (pack, send, read one reply) but bounds it with the read timeout redis-py
-already applies, instead of a second timer around the call: on this path the send
-cannot block (the payload fits in the transport's buffer), so the read is the only
-wait, and the deadline stays total. Everything else (connecting, large payloads,
+client does (pack, send, read one reply) and bounds it with redis-py's per-read
+timeout, set to the time left, instead of a second timer around the whole call: on
+this path the send cannot block (the payload fits in the transport's buffer), so the
+read is the only wait, and the deadline stays total. Everything else (connecting, large payloads,
 pipelines) runs under ``anyio.fail_after``.
 
 A connection whose exchange did not end with a complete reply (error, timeout,
