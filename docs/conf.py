@@ -40,5 +40,7 @@ nitpick_ignore = [
     for name in dir(builtins)
     for role in ("py:class", "py:exc", "py:func", "py:data", "py:obj")
 ]
+# Internal type aliases that appear in public signatures.
+nitpick_ignore += [("py:class", "ExecutorChoice"), ("py:class", "Subscriber")]
 html_theme = "alabaster"
 exclude_patterns = ["_build"]

@@ -48,6 +48,8 @@ import pytest
 
 import pepperpy.caching
 
+from .adapters.redis.servers import RedisServer
+
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIMES = ("asyncio", "trio")
 LOCAL_REDIS = "redis://localhost:6379"
@@ -142,9 +144,9 @@ def _importable(name: str) -> bool:
 
 
 @pytest.fixture
-def redis_url() -> str:
+def redis_url(redis_server: RedisServer) -> str:
     """The URL of the suite's Redis server, for examples that use RedisCache."""
-    pytest.skip("RedisCache examples need the suite's Redis server, not available here")
+    return redis_server.url
 
 
 # -- how a block runs -------------------------------------------------------------------

@@ -10,6 +10,8 @@ __all__ = ("load_lazy",)
 # public name -> (module, the extra that brings its dependencies)
 LAZY_NAMES: dict[str, tuple[str, str]] = {
     "NumpySerializer": (".core.serializers.numpy_serializer", "vector"),
+    "DistributedCache": (".adapters.distributed", "redis"),
+    "RedisCache": (".adapters.redis", "redis"),
 }
 
 
