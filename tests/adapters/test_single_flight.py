@@ -8,7 +8,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from pepperpy.caching import MemoryCache, cached
+from pepperpy.caching import TTL, CacheBackend, CacheStats, MemoryCache, cached
 
 pytestmark = pytest.mark.anyio
 
@@ -176,3 +176,72 @@ async def test_cached_decorator_with_a_key_function() -> None:
 
     await load(3)
     assert await cache.get("user:3") == {"id": 3}
+
+
+class SlowReads(CacheBackend):
+    """A store whose reads take a while, as a remote store's do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store = MemoryCache()
+        self.delay = 0.0
+
+    async def get(self, key: str, default: object = None) -> object:
+        value = await self.store.get(key, default)
+        await anyio.sleep(self.delay)
+        return value
+
+    async def set(self, key: str, value: object, ttl: TTL = None) -> None:
+        await self.store.set(key, value, ttl)
+
+    async def contains(self, key: str) -> bool:
+        return await self.store.contains(key)
+
+    async def delete(self, key: str) -> bool:
+        return await self.store.delete(key)
+
+    async def clear(self) -> None:
+        await self.store.clear()
+
+    async def delete_prefix(self, prefix: str) -> int:
+        return await self.store.delete_prefix(prefix)
+
+    async def ttl(self, key: str) -> float | None:
+        return await self.store.ttl(key)
+
+    @property
+    def stats(self) -> CacheStats:
+        return self.store.stats
+
+
+async def test_a_slow_miss_does_not_rerun_a_flight_that_just_ended() -> None:
+    # B's first read misses, but only answers after A's flight stored the value and
+    # ended; B must find the value instead of calling the factory again.
+    cache = SlowReads()
+    calls = 0
+    a_done = anyio.Event()
+
+    async def factory() -> str:
+        nonlocal calls
+        calls += 1
+        return "value"
+
+    async def first() -> None:
+        await cache.get_or_set("k", factory)
+        a_done.set()
+
+    async def second() -> str:
+        cache.delay = 0.05  # this caller's read is still under way when A finishes
+        return await cache.get_or_set("k", factory)
+
+    results: list[str] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(first)
+
+        async def run_second() -> None:
+            results.append(await second())
+
+        tg.start_soon(run_second)
+    assert a_done.is_set()
+    assert calls == 1
+    assert results == ["value"]

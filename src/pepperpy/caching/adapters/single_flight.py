@@ -40,11 +40,14 @@ async def single_flight(
 ) -> T:
     """The engine of :meth:`CacheBackend.get_or_set` (see there for the contract).
 
-    The caller that finds no flight for ``key`` owns a new one: it runs ``factory``,
-    stores the result, and publishes the value or the exception on the flight. Callers
-    that find a flight wait for it. If the owner is cancelled, the flight ends with
-    neither value nor error, and the waiters go round again: the first one to wake
-    starts a new flight. Nothing is held while ``factory`` runs except the flight.
+    A caller that misses and finds no flight for ``key`` owns a new one. It looks the
+    key up once more before calling ``factory``: its first lookup may have been under
+    way while another flight stored the value and ended (remote stores answer
+    slowly). Then it runs ``factory``, stores the result, and publishes the value or
+    the exception on the flight. Callers that find a flight wait for it. If the owner
+    is cancelled, the flight ends with neither value nor error, and the waiters go
+    round again: the first one to wake starts a new flight. Nothing is held while
+    ``factory`` runs except the flight.
     """
     while True:
         value = await cache.get(key, _ABSENT)
@@ -60,10 +63,12 @@ async def single_flight(
             continue  # the owner was cancelled: look again, perhaps take over
         flight = flights[key] = Flight()
         try:
-            result = factory()
-            if inspect.isawaitable(result):
-                result = await result
-            await cache.set(key, result, ttl)
+            result = await cache.get(key, _ABSENT)
+            if result is _ABSENT:
+                result = factory()
+                if inspect.isawaitable(result):
+                    result = await result
+                await cache.set(key, result, ttl)
         except anyio.get_cancelled_exc_class():
             raise
         except BaseException as exc:
