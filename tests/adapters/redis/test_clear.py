@@ -123,3 +123,17 @@ def test_the_match_pattern_selects_exactly_the_namespace(
         prefix = (namespace + ":").encode("utf-8", "surrogatepass")
         assert found == {k for k in encoded if k.startswith(prefix)}
         raw.flushdb()
+
+
+async def test_iter_keys_lists_its_namespace_once_each(
+    redis_server: RedisServer, raw: redis.Redis
+) -> None:
+    wanted = {f"k{i}" for i in range(2500)} | {"a*", "[x]", "sub:key", "é"}
+    async with RedisCache("127.0.0.1", redis_server.port, namespace="it*") as cache:
+        await cache.set_many(dict.fromkeys(wanted, 1))
+        raw.set("it:foreign", 1)
+        raw.set("it*x", 1)
+        listed = [key async for key in cache.iter_keys()]
+        assert sorted(listed) == sorted(wanted)
+        assert sorted([k async for k in cache.iter_keys("a*")]) == ["a*"]
+        await cache.clear()

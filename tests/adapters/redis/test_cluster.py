@@ -121,3 +121,14 @@ async def test_cluster_url_and_sync_client(
             assert await cache.get_many(["a", "b", "c"]) == {}
     finally:
         client.close()
+
+
+@pytest.mark.anyio
+async def test_iter_keys_walks_every_primary(
+    redis_cluster: list[RedisServer], namespace: str
+) -> None:
+    keys = {f"user:{i}" for i in range(300)}
+    async with cluster_cache(redis_cluster, namespace) as cache:
+        await cache.set_many(dict.fromkeys(keys, 0))
+        assert {k async for k in cache.iter_keys("user:")} == keys
+        await cache.clear()

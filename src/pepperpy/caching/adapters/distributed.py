@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Final
 
 from ..core.entry import CacheStats
@@ -104,6 +104,10 @@ class DistributedCache(CacheBackend):
     @abc.abstractmethod
     async def _remove_matching(self, pattern: bytes) -> int:
         """Remove every key matching the glob ``pattern``; how many were removed."""
+
+    @abc.abstractmethod
+    def _scan_keys(self, pattern: bytes) -> AsyncIterator[list[bytes]]:
+        """The stored keys matching ``pattern``, a SCAN page at a time."""
 
     @abc.abstractmethod
     async def _count(self, pattern: bytes | None) -> int:
@@ -242,6 +246,20 @@ class DistributedCache(CacheBackend):
         """Remove ``keys``; how many existed."""
         _, stored = self._space.redis_keys(keys)
         return await self._remove(stored) if stored else 0
+
+    async def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
+        """The keys of this cache (of its namespace) starting with ``prefix``, by SCAN.
+
+        A key present for the whole iteration is listed at least once (SCAN may list
+        a key twice, this does not); keys written meanwhile may or may not be.
+        """
+        seen: set[bytes] = set()
+        user_key = self._space.user_key
+        async for page in self._scan_keys(self._space.match_prefix(prefix)):
+            for stored in page:
+                if stored not in seen:
+                    seen.add(stored)
+                    yield user_key(stored)
 
     async def delete_prefix(self, prefix: str) -> int:
         """Remove every key (of this namespace) starting with ``prefix``, matched literally."""

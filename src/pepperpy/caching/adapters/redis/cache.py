@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, final
 
 import anyio.lowlevel
@@ -230,10 +230,8 @@ class RedisCache(DistributedCache):
     async def _remaining(self, key: bytes) -> float | None:
         return pttl_seconds(int(await (await self._bind()).call(("PTTL", key))))
 
-    async def _scan(self, pattern: bytes, remove: bool) -> int:
-        """Walk every primary with SCAN MATCH ``pattern``; count (and UNLINK) the keys."""
+    async def _scan_keys(self, pattern: bytes) -> AsyncIterator[list[bytes]]:
         executor = await self._bind()
-        total = 0
         for node in await executor.primaries():
             cursor = 0
             while True:
@@ -242,13 +240,21 @@ class RedisCache(DistributedCache):
                     cursor, keys = scan_reply(reply)
                 except (TypeError, ValueError) as exc:
                     raise BackendError(f"unexpected SCAN reply from {self!r}") from exc
-                if keys and remove:
-                    rounds = unlink_rounds(keys, executor.cluster)
-                    total += sum(int(r) for r in await self._run_rounds(executor, rounds))
-                elif keys:
-                    total += len(keys)
+                if keys:
+                    yield keys
                 if cursor == 0:
                     break
+
+    async def _scan(self, pattern: bytes, remove: bool) -> int:
+        """Walk every primary with SCAN MATCH ``pattern``; count (and UNLINK) the keys."""
+        total = 0
+        async for keys in self._scan_keys(pattern):
+            if remove:
+                executor = await self._bind()
+                rounds = unlink_rounds(keys, executor.cluster)
+                total += sum(int(r) for r in await self._run_rounds(executor, rounds))
+            else:
+                total += len(keys)
         return total
 
     async def _remove_matching(self, pattern: bytes) -> int:

@@ -90,6 +90,10 @@ class KeySpace:
             return given, [prefix + key.encode("utf-8", "surrogatepass") for key in given]
         return given, [self.key(key) for key in given]
 
+    def user_key(self, stored: bytes) -> str:
+        """The key a caller uses for the Redis key ``stored`` (the namespace removed)."""
+        return stored[len(self._prefix) :].decode("utf-8", "surrogatepass")
+
     def match_all(self) -> bytes:
         """A ``SCAN MATCH`` pattern for every key of this namespace, and nothing else.
 
