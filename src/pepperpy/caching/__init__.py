@@ -33,6 +33,7 @@ from .core import (
     SerializationError,
     TTLTypeError,
 )
+from .migration import MigrationHelper
 
 __all__ = (
     "MISS",
@@ -54,6 +55,7 @@ __all__ = (
     "LFUPolicy",
     "LRUPolicy",
     "MemoryCache",
+    "MigrationHelper",
     "RandomPolicy",
     "Removal",
     "RemovalCause",

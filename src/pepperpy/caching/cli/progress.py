@@ -1,0 +1,72 @@
+"""A one-line progress bar for long commands, redrawn in place on a terminal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final, TextIO
+
+__all__ = ("ProgressBar", "render")
+
+_MIN_INTERVAL: Final = 0.1
+"""Seconds between redraws: more often only costs terminal output."""
+
+
+def render(done: int, total: int | None, elapsed: float, width: int = 30) -> str:
+    """The bar for ``done`` of ``total`` items after ``elapsed`` seconds.
+
+    With ``total`` unknown, only the count and the rate are shown.
+    """
+    rate = done / elapsed if elapsed > 0 else 0.0
+    tail = f"{rate:,.0f} keys/s"
+    if total is None or total <= 0:
+        return f"{done:,} keys  {tail}"
+    fraction = min(done / total, 1.0)
+    filled = int(fraction * width)
+    bar = "#" * filled + "-" * (width - filled)
+    return f"[{bar}] {fraction:6.1%}  {done:,}/{total:,} keys  {tail}"
+
+
+class ProgressBar:
+    """Draws :func:`render` on ``stream`` (a terminal), at most ten times a second.
+
+    ``total`` is used when an update does not know it. Call :meth:`close` at the end
+    to draw the final state and end the line.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        total: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._stream = stream
+        self._total = total
+        self._clock = clock
+        self._start = clock()
+        self._last_draw = float("-inf")
+        self._done = 0
+        self._width = 0
+
+    def update(self, done: int, total: int | None = None) -> None:
+        """Record progress; redraw if the last redraw is old enough."""
+        self._done = done
+        if total is not None:
+            self._total = total
+        now = self._clock()
+        if now - self._last_draw >= _MIN_INTERVAL:
+            self._draw(now)
+
+    def close(self) -> None:
+        """Draw the final state and move to the next line."""
+        self._draw(self._clock())
+        self._stream.write("\n")
+        self._stream.flush()
+
+    def _draw(self, now: float) -> None:
+        self._last_draw = now
+        line = render(self._done, self._total, now - self._start)
+        pad = " " * max(self._width - len(line), 0)  # erase what a longer line left
+        self._width = len(line)
+        self._stream.write(f"\r{line}{pad}")
+        self._stream.flush()
