@@ -67,7 +67,8 @@ def _place(url: str) -> tuple[str, str, int | None, str]:
     """Which server and database a URL points at, as far as its text tells."""
     parts = urlsplit(url)
     database = parts.path.strip("/") or "0"
-    return (parts.hostname or "", database, parts.port, parts.scheme.removesuffix("s"))
+    port = parts.port or (6379 if parts.scheme.startswith("redis") else None)
+    return (parts.hostname or "", database, port, parts.scheme.removesuffix("s"))
 
 
 def _overlaps(args: argparse.Namespace) -> bool:
@@ -114,18 +115,18 @@ async def _copy(cache_type: Any, args: argparse.Namespace, err: TextIO) -> Migra
 def run(args: argparse.Namespace) -> int:
     """Copy the keys; print a summary (and the first failures) at the end."""
     out, err = sys.stdout, sys.stderr
-    cache_type = _redis_cache()
-    if cache_type is None:
-        print(
-            "pepperpy-cache migrate needs the 'redis' extra: pip install 'pepperpy-caching[redis]'",
-            file=err,
-        )
-        return 2
     if _overlaps(args):
         print(
             "pepperpy-cache migrate: the target keys would fall inside the keys being "
             "copied (same server and database): use another --target-namespace or "
             "--prefix, or --dry-run",
+            file=err,
+        )
+        return 2
+    cache_type = _redis_cache()
+    if cache_type is None:
+        print(
+            "pepperpy-cache migrate needs the 'redis' extra: pip install 'pepperpy-caching[redis]'",
             file=err,
         )
         return 2

@@ -111,6 +111,7 @@ DROPPED: Final[dict[str, str]] = {
 
 _BACKEND_KEYS: Final = frozenset({"backend", "type", "cache_type", "class", "engine", "kind"})
 _NESTED_KEYS: Final = frozenset({"options", "opts", "config", "settings"})
+_UNSUPPORTED_WORDS: Final = ("memcached", "pymemcache", "pylibmc", "aiomcache")
 _MEMORY_WORDS: Final = ("mem", "local", "simple", "lru", "lfu", "fifo", "ttl", "dict", "process")
 
 _CANONICAL: Final = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
@@ -207,10 +208,11 @@ def _kind_of(name: str, value: object) -> Kind:
         text = f"{value.__module__}.{value.__qualname__}"
     if isinstance(text, str):
         word = text.lower()
-        # memcached is a remote store this library has no client for ("mem" misleads)
-        if "redis" in word and "memcache" not in word:
+        if any(part in word for part in _UNSUPPORTED_WORDS):
+            pass  # memcached: a remote store this library has no client for
+        elif "redis" in word:
             return "redis"
-        if "memcache" not in word and any(part in word for part in _MEMORY_WORDS):
+        elif any(part in word for part in _MEMORY_WORDS):
             return "memory"
     raise ConfigurationError(
         f"setting {name!r}: no cache of this library replaces {value!r} "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any, final
 
-from pepperpy.caching import CacheBackend
+from pepperpy.caching import CacheBackend, MemoryCache
 
 from ..fanout import each
 from ..health import StoreHealth
@@ -30,6 +30,9 @@ class BackendSource(Source):
     """
 
     def __init__(self, backend: CacheBackend, health: StoreHealth, concurrency: int) -> None:
+        # Only a MemoryCache knows its own size exactly and cheaply (a Cache view
+        # reports its backend's, a remote store would need a scan).
+        self.total = backend.size if isinstance(backend, MemoryCache) else None
         self._backend = backend
         self._health = health
         self._concurrency = concurrency

@@ -9,8 +9,9 @@ missing ``expires_at`` means no expiry.
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from datetime import datetime
 from numbers import Real
 from typing import Any, Final, final
@@ -23,6 +24,7 @@ __all__ = ("LegacySource", "find_legacy_store")
 
 _ENTRY_STORES: Final = ("_storage", "_cache")
 _PAIR_STORES: Final = ("_data",)
+_SAMPLE: Final = 8
 
 
 class _NotAnEntry(Exception):
@@ -50,10 +52,24 @@ def _is_expiry(candidate: object) -> bool:
     )
 
 
+def _is_entry(entry: object, pairs: bool) -> bool:
+    try:
+        _entry_parts(entry, pairs)
+    except _NotAnEntry:
+        return False
+    return True
+
+
+def _sample(store: Mapping[Any, Any]) -> Iterator[Any]:
+    """The first few entries: enough to recognize the shape despite a malformed one."""
+    return itertools.islice(store.values(), _SAMPLE)
+
+
 def find_legacy_store(obj: object) -> tuple[Mapping[Any, Any], bool] | None:
     """The entry mapping of a legacy container and whether it holds pairs, or ``None``.
 
-    A store qualifies when it is empty or its first entry has the expected shape.
+    A store qualifies when it is empty or one of its first entries has the expected
+    shape (entries of another shape then fail one by one).
     """
     for names, pairs in ((_ENTRY_STORES, False), (_PAIR_STORES, True)):
         for name in names:
@@ -63,13 +79,8 @@ def find_legacy_store(obj: object) -> tuple[Mapping[Any, Any], bool] | None:
                 continue
             if not isinstance(store, Mapping):
                 continue
-            if not store:
+            if not store or any(_is_entry(entry, pairs) for entry in _sample(store)):
                 return store, pairs
-            try:
-                _entry_parts(next(iter(store.values())), pairs)
-            except _NotAnEntry:
-                continue
-            return store, pairs
     return None
 
 
