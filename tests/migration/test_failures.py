@@ -161,3 +161,15 @@ async def test_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
 async def test_the_target_must_be_a_cache_of_this_library() -> None:
     with pytest.raises(ConfigurationError, match="new cache must be a cache of this library"):
         await MigrationHelper.migrate_data({"a": 1}, {})  # type: ignore[arg-type]
+
+
+class Unlistable(Delegate):
+    """A store that cannot list its keys (the interface's default)."""
+
+    def iter_keys(self, prefix: str = "") -> Any:
+        raise NotImplementedError("Unlistable cannot list its keys")
+
+
+async def test_a_store_that_cannot_list_its_keys_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="cannot list its keys"):
+        await MigrationHelper.migrate_data(Unlistable(MemoryCache()), MemoryCache())

@@ -222,4 +222,3 @@ def test_cli_reports_an_unreachable_server(
     own_server.stop()
     assert main(["migrate", url, f"redis://127.0.0.1:{own_server.port}/1"]) == 1
     assert "pepperpy-cache migrate:" in capsys.readouterr().err
-

@@ -3,8 +3,7 @@ the reason it cannot be copied."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, final
+from typing import Any, NamedTuple, final
 
 from .report import Outcome
 
@@ -12,9 +11,8 @@ __all__ = ("SourceItem", "describe")
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class SourceItem:
-    """One source key.
+class SourceItem(NamedTuple):
+    """One source key (a tuple: created for every key, so it must be cheap).
 
     ``ttl`` is the seconds it has left (``> 0``) or ``None`` for no expiry. When
     ``skip`` is set (``EXPIRED`` or ``FAILED``) the item is not written and ``error``
@@ -30,18 +28,18 @@ class SourceItem:
     @classmethod
     def expired(cls, key: Any) -> SourceItem:
         """``key`` had expired, or vanished, by the time it was read."""
-        return cls(key, skip=Outcome.EXPIRED)
+        return cls(key, None, None, Outcome.EXPIRED)
 
     @classmethod
     def failed(cls, key: Any, error: str) -> SourceItem:
         """``key`` could not be read, for the reason given."""
-        return cls(key, skip=Outcome.FAILED, error=error)
+        return cls(key, None, None, Outcome.FAILED, error)
 
     @classmethod
     def with_remaining(cls, key: Any, value: Any, ttl: float | None) -> SourceItem:
         """``key`` holding ``value`` with ``ttl`` seconds left; expired if none are."""
         if ttl is not None and not ttl > 0.0:
-            return cls.expired(key)
+            return cls(key, None, None, Outcome.EXPIRED)
         return cls(key, value, ttl)
 
 

@@ -70,21 +70,23 @@ async def migrate(
                 break
             except StoreDown as down:
                 raise MigrationAborted(f"migration stopped: {down}", report) from down.error
+            except NotImplementedError as exc:
+                raise ConfigurationError(
+                    f"cannot read a {type(old).__name__}: it cannot list its keys ({exc})"
+                ) from exc
             except Exception as exc:
                 message = f"migration stopped: reading the source failed: {describe(exc)}"
                 raise MigrationAborted(message, report) from exc
-            pending = _triage(batch, report)
-            if dry_run:
-                for item in pending:
-                    report.record(item.key, Outcome.COPIED)
-            elif pending:
+            pending = _triage(batch, report)  # recorded as copied until a write fails
+            if pending and not dry_run:
                 try:
                     errors = await writer.write(pending)
                 except StoreDown as down:
+                    for item in pending:  # their fate is unknown: not reported
+                        del report.outcomes[item.key]
                     raise MigrationAborted(f"migration stopped: {down}", report) from down.error
-                for item in pending:
-                    error = errors.get(item.key, "")
-                    report.record(item.key, Outcome.FAILED if error else Outcome.COPIED, error)
+                for key, error in errors.items():
+                    report.record(key, Outcome.FAILED, error)
             if on_progress is not None:
                 on_progress(len(report), source.total)
             await anyio.lowlevel.checkpoint()  # in-process stores never yield on their own
@@ -96,16 +98,22 @@ async def migrate(
 def _triage(batch: list[SourceItem], report: MigrationReport) -> list[SourceItem]:
     """Record the items that are skipped; return those to write (each key once)."""
     pending: list[SourceItem] = []
-    seen: set[Any] = set()
+    seen = report.outcomes
     for item in batch:
-        key = _hashable(item.key)
-        if key in report.outcomes or key in seen:  # SCAN may list a key twice
+        key = item.key
+        if type(key) is not str:
+            key = _hashable(key)
+            if key in seen:
+                continue
+            if item.skip is not None:
+                report.record(key, item.skip, item.error)
+            else:
+                report.record(key, Outcome.FAILED, f"keys must be str; got {type(key).__name__}")
+        elif key in seen:  # SCAN may list a key twice
             continue
-        seen.add(key)
-        if item.skip is not None:
+        elif item.skip is not None:
             report.record(key, item.skip, item.error)
-        elif not isinstance(key, str):
-            report.record(key, Outcome.FAILED, f"keys must be str; got {type(key).__name__}")
         else:
+            seen[key] = Outcome.COPIED  # provisional: claims the key within the batch
             pending.append(item)
     return pending

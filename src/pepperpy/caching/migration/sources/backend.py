@@ -64,9 +64,19 @@ class BackendSource(Source):
         self._health.ok()
         return result
 
+    async def _ttl(self, key: str) -> float | None:
+        self._health.check()
+        try:
+            left = await self._backend.ttl(key)
+        except Exception as exc:
+            self._health.failed(exc)
+            raise
+        self._health.ok()
+        return left
+
     async def _read(self, keys: list[str]) -> list[SourceItem]:
         backend = self._backend
-        ttls = await each(lambda key: self._call(backend.ttl, key), keys, self._concurrency)
+        ttls = await each(self._ttl, keys, self._concurrency)
         self._health.check()
         values, errors = await self._values(keys)
         missing = [key for key in keys if key not in values and key not in errors]

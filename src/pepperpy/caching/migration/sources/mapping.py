@@ -29,8 +29,17 @@ class MappingSource(Source):
     async def batches(self, size: int) -> AsyncGenerator[list[SourceItem], None]:
         keys = list(self._mapping)
         read = self._reader.read if self._reader is not None else self._read
+        mapping = self._mapping
+        plain = self._reader is None
         for start in range(0, len(keys), size):
-            yield [read(key) for key in keys[start : start + size]]
+            chunk = keys[start : start + size]
+            if plain:
+                try:  # every key is usually still there: one pass, no call per key
+                    yield [SourceItem(key, mapping[key]) for key in chunk]
+                    continue
+                except Exception:
+                    pass  # a key went missing or failed: read them one by one
+            yield [read(key) for key in chunk]
 
     def _read(self, key: Any) -> SourceItem:
         try:
