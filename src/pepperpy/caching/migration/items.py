@@ -7,7 +7,7 @@ from typing import Any, NamedTuple, final
 
 from .report import Outcome
 
-__all__ = ("SourceItem", "describe")
+__all__ = ("SourceItem", "describe", "found")
 
 
 @final
@@ -40,7 +40,16 @@ class SourceItem(NamedTuple):
         """``key`` holding ``value`` with ``ttl`` seconds left; expired if none are."""
         if ttl is not None and not ttl > 0.0:
             return cls(key, None, None, Outcome.EXPIRED)
-        return cls(key, value, ttl)
+        return _new(cls, (key, value, ttl, None, ""))
+
+
+_new = tuple.__new__
+
+
+def found(key: Any, value: Any) -> SourceItem:
+    """``key`` holding ``value`` without expiry: the common case, built without the
+    keyword handling of ``SourceItem(...)`` (half the cost, and it runs per key)."""
+    return _new(SourceItem, (key, value, None, None, ""))
 
 
 def describe(exc: BaseException) -> str:

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 import anyio.lowlevel
 
-from pepperpy.caching import CacheBackend, ConfigurationError
+from pepperpy.caching import Cache, CacheBackend, ConfigurationError, MemoryCache
 
 from .health import StoreDown, StoreHealth
 from .items import SourceItem, describe
@@ -21,7 +21,16 @@ ProgressCallback = Callable[[int, int | None], object]
 """Called after each batch with ``(keys handled so far, total or None)``."""
 
 CONCURRENCY: Final = 8
-"""Per-key requests (TTL reads, fallback writes, TTL groups) in flight at once."""
+"""Per-key requests (TTL reads, fallback writes, TTL groups) in flight at once on a
+remote store. Measured on a local Redis (benchmarks/migration_bench.py): 8 beats 1 by
+up to 2x on reads and writes, and 32 is no better."""
+
+
+def _concurrency(store: object) -> int:
+    """An in-process store answers without waiting: requests in flight only cost tasks."""
+    while isinstance(store, Cache):
+        store = store.backend
+    return 1 if isinstance(store, MemoryCache) else CONCURRENCY
 
 
 def _check(new: object, key_prefix: object, batch_size: object, on_progress: object) -> None:
@@ -58,8 +67,8 @@ async def migrate(
     :meth:`~pepperpy.caching.migration.MigrationHelper.migrate_data`."""
     _check(new, key_prefix, batch_size, on_progress)
     source_health, target_health = StoreHealth("source"), StoreHealth("target")
-    source = open_source(old, source_health, CONCURRENCY)
-    writer = BatchWriter(new, key_prefix, target_health, CONCURRENCY)
+    source = open_source(old, source_health, _concurrency(old))
+    writer = BatchWriter(new, key_prefix, target_health, _concurrency(new))
     report = MigrationReport(dry_run=dry_run)
     batches = source.batches(batch_size)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, final
 
-from ..items import SourceItem, describe
+from ..items import SourceItem, describe, found
 from .base import Source
 from .cachetools_ttl import CachetoolsReader, is_cachetools_cache
 
@@ -35,7 +35,7 @@ class MappingSource(Source):
             chunk = keys[start : start + size]
             if plain:
                 try:  # every key is usually still there: one pass, no call per key
-                    yield [SourceItem(key, mapping[key]) for key in chunk]
+                    yield [found(key, mapping[key]) for key in chunk]
                     continue
                 except Exception:
                     pass  # a key went missing or failed: read them one by one
