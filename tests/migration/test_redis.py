@@ -222,3 +222,33 @@ def test_cli_reports_an_unreachable_server(
     own_server.stop()
     assert main(["migrate", url, f"redis://127.0.0.1:{own_server.port}/1"]) == 1
     assert "pepperpy-cache migrate:" in capsys.readouterr().err
+
+
+class OldRedisCache:
+    """An older Redis cache wrapper that kept its connection settings privately."""
+
+    def __init__(self, port: int, client: Any = None) -> None:
+        self._host = "127.0.0.1"
+        self._port = port
+        self._db = 0
+        self._client = client
+        self.namespace = "legacy:"
+
+
+@anyio_test
+async def test_an_old_redis_wrapper_by_its_settings(redis_server: Any, raw: Any) -> None:
+    new = MigrationHelper.get_equivalent_cache(OldRedisCache(redis_server.port))
+    assert isinstance(new, RedisCache)
+    assert new.namespace == "legacy"
+    async with new:
+        await new.set("probe", [1])
+    assert json.loads(raw.get("legacy:probe")) == [1]
+
+
+@anyio_test
+async def test_an_old_redis_wrapper_by_its_client(redis_server: Any, raw: Any) -> None:
+    new = MigrationHelper.get_equivalent_cache(OldRedisCache(1, client=raw))
+    assert isinstance(new, RedisCache)
+    async with new:
+        await new.set("probe2", {"a": 1})
+    assert json.loads(raw.get("legacy:probe2")) == {"a": 1}
