@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
@@ -96,8 +97,10 @@ class Delegate(CacheBackend):
         return self.inner.stats
 
     async def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
-        async for key in self.inner.iter_keys(prefix):
-            yield key
+        listing = self.inner.iter_keys(prefix)
+        async with aclosing(listing):  # type: ignore[type-var]
+            async for key in listing:
+                yield key
         for key in self.listing_extra:
             yield key
         if self.listing_error is not None:

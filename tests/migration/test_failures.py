@@ -173,3 +173,18 @@ class Unlistable(Delegate):
 async def test_a_store_that_cannot_list_its_keys_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="cannot list its keys"):
         await MigrationHelper.migrate_data(Unlistable(MemoryCache()), MemoryCache())
+
+
+async def test_a_source_that_keeps_failing_stops_the_migration() -> None:
+    inner = MemoryCache(max_size=None)
+    await inner.set_many({f"k{i}": i for i in range(30)})
+    old = Delegate(
+        inner,
+        bad_read_keys=[f"k{i}" for i in range(10, 30)],
+        read_error=lambda key: BackendError("connection reset"),
+    )
+    new = MemoryCache(max_size=None)
+    with pytest.raises(MigrationAborted, match="source store keeps failing") as caught:
+        await MigrationHelper.migrate_data(old, new, batch_size=10)
+    assert caught.value.report.copied == 10  # the first batch, before the failures
+    assert new.size == 10
