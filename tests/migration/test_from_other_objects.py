@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import cachebox
 import pytest
 
@@ -94,3 +96,20 @@ async def test_a_bare_redis_client_is_refused_without_touching_it() -> None:
     client = redis.Redis(host="127.0.0.1", port=1)  # nothing listens: never contacted
     with pytest.raises(ConfigurationError, match=r"RedisCache\(client=client"):
         await MigrationHelper.migrate_data(client, MemoryCache())
+
+
+class OddKeys(SyncKeysGet):
+    """keys() lists a key of a type no cache accepts, and one that is not hashable."""
+
+    def keys(self) -> list[Any]:
+        return ["a", 7, ["not", "hashable"]]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return "seven" if key == 7 else super().get(key, default)
+
+
+async def test_keys_of_other_types_fail_alone() -> None:
+    report = await MigrationHelper.migrate(OddKeys({"a": 1}), MemoryCache())
+    assert report.results == {"a": True, 7: False, "['not', 'hashable']": False}
+    assert report.errors[7] == "keys must be str; got int"
+    assert report.errors["['not', 'hashable']"].startswith("TypeError")

@@ -117,7 +117,8 @@ def _triage(batch: list[SourceItem], report: MigrationReport) -> list[SourceItem
             if item.skip is not None:
                 report.record(key, item.skip, item.error)
             else:
-                report.record(key, Outcome.FAILED, f"keys must be str; got {type(key).__name__}")
+                kind = type(item.key).__name__
+                report.record(key, Outcome.FAILED, f"keys must be str; got {kind}")
         elif key in seen:  # SCAN may list a key twice
             continue
         elif item.skip is not None:

@@ -3,8 +3,8 @@ remaining TTLs by ``ttl``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-from typing import Any, final
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, TypeVar, final
 
 from pepperpy.caching import CacheBackend, MemoryCache
 
@@ -16,6 +16,7 @@ from .base import Source
 __all__ = ("BackendSource",)
 
 _ABSENT: Any = object()
+T = TypeVar("T")
 
 
 @final
@@ -53,36 +54,31 @@ class BackendSource(Source):
         if keys:
             yield await self._read(keys)
 
-    async def _call(self, method: Any, key: str, *args: Any) -> Any:
-        """One per-key call, counted for the store's health."""
-        self._health.check()
-        try:
-            result = await method(key, *args)
-        except Exception as exc:
-            self._health.failed(exc)
-            raise
-        self._health.ok()
-        return result
+    def _per_key(
+        self, method: Callable[..., Awaitable[T]], *args: Any
+    ) -> Callable[[str], Awaitable[T]]:
+        """``method(key, *args)``, counted for the store's health."""
+        health = self._health
 
-    async def _ttl(self, key: str) -> float | None:
-        self._health.check()
-        try:
-            left = await self._backend.ttl(key)
-        except Exception as exc:
-            self._health.failed(exc)
-            raise
-        self._health.ok()
-        return left
+        async def call(key: str) -> T:
+            health.check()
+            try:
+                result = await method(key, *args)
+            except Exception as exc:
+                health.failed(exc)
+                raise
+            health.ok()
+            return result
+
+        return call
 
     async def _read(self, keys: list[str]) -> list[SourceItem]:
         backend = self._backend
-        ttls = await each(self._ttl, keys, self._concurrency)
+        ttls = await each(self._per_key(backend.ttl), keys, self._concurrency)
         self._health.check()
         values, errors = await self._values(keys)
         missing = [key for key in keys if key not in values and key not in errors]
-        present = await each(
-            lambda key: self._call(backend.contains, key), missing, self._concurrency
-        )
+        present = await each(self._per_key(backend.contains), missing, self._concurrency)
         self._health.check()
         unreadable = dict(zip(missing, present, strict=True))
         items = []
@@ -117,8 +113,8 @@ class BackendSource(Source):
         else:
             self._health.ok()
             return values, {}
-        get = self._backend.get
-        found = await each(lambda key: self._call(get, key, _ABSENT), keys, self._concurrency)
+        get = self._per_key(self._backend.get, _ABSENT)
+        found = await each(get, keys, self._concurrency)
         self._health.check()
         values, errors = {}, {}
         for key, value in zip(keys, found, strict=True):
