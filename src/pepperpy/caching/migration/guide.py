@@ -103,10 +103,14 @@ _DATA: Final = (
 )
 
 
-def _table(rows: list[tuple[str, str]], headers: tuple[str, str]) -> list[str]:
-    width = max(len(left) for left, _ in [*rows, headers])
-    lines = [f"  {headers[0]:<{width}}  {headers[1]}", f"  {'-' * width}  {'-' * len(headers[1])}"]
-    lines.extend(f"  {left:<{width}}  {right}" for left, right in rows)
+def _table(rows: list[tuple[str, str]], width: int = 88) -> list[str]:
+    """Two columns, the right one wrapped to ``width``."""
+    left = max(len(name) for name, _ in rows)
+    lines: list[str] = []
+    for name, text in rows:
+        wrapped = _wrap(text, indent=" " * (left + 4), width=width)
+        lines.append(f"  {name:<{left}}  {wrapped[0].lstrip()}")
+        lines.extend(wrapped[1:])
     return lines
 
 
@@ -124,26 +128,26 @@ def _wrap(text: str, indent: str = "  - ", width: int = 88) -> list[str]:
 
 def migration_guide() -> str:
     """The migration guide as text."""
-    settings = [(", ".join(aliases), new) for new, aliases in ALIASES.items()]
-    settings.append((", ".join(sorted(CONNECTION_OPTIONS)), "connection_options={...}"))
-    dropped = [(name, reason) for name, reason in DROPPED.items()]
+    settings = [(new, ", ".join(aliases)) for new, aliases in ALIASES.items()]
+    settings.append(("connection_options", ", ".join(sorted(CONNECTION_OPTIONS))))
     lines = ["Migrating to pepperpy.caching", "=============================", ""]
     lines += ["1. Imports and names", ""]
-    lines += _table(list(IMPORTS), ("old", "new"))
+    for old, new in IMPORTS:
+        lines += [f"  {old}", f"      -> {new}"]
     lines += ["", "2. Settings (MigrationHelper.convert_config)", ""]
     lines += _wrap(
         "Names are matched case-insensitively; '-', '.' and spaces count as '_'; "
         "Flask-Caching's CACHE_ and CACHE_REDIS_ prefixes are understood; nested "
         "OPTIONS mappings are read. max_size/policy apply to MemoryCache, connection "
         "settings to RedisCache; a key prefix becomes a namespace ('app:' -> 'app'). "
-        "Unknown names raise UnknownSettingWarning; values that cannot be used raise "
-        "ConfigurationError.",
+        "Unknown names emit an UnknownSettingWarning; values that cannot be used raise "
+        "ConfigurationError. New keyword: the old names that mean it.",
         indent="  ",
     )
     lines.append("")
-    lines += _table(settings, ("old names", "new keyword"))
-    lines += ["", "  Recognized but dropped (DroppedSettingWarning):", ""]
-    lines += _table(dropped, ("old name", "why"))
+    lines += _table(settings)
+    lines += ["", "  Recognized but dropped, with a DroppedSettingWarning saying why:", ""]
+    lines += _table(list(DROPPED.items()))
     lines += ["", "3. Behaviour changes", ""]
     for change in _CHANGES:
         lines += _wrap(change)
