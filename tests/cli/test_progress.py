@@ -1,4 +1,4 @@
-"""The progress bar draws on terminals only."""
+"""The progress bar: what it draws, and only on terminals for the commands."""
 
 from __future__ import annotations
 
@@ -12,23 +12,25 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_draws_on_a_terminal_then_erases_its_line() -> None:
+def test_advance_draws_at_most_ten_times_a_second_then_ends_the_line() -> None:
+    now = [0.0]
     stream = FakeTerminal()
-    with ProgressBar(200, stream, "work") as bar:
+    with ProgressBar(stream, 200, clock=lambda: now[0], unit="requests") as bar:
         assert bar.enabled
-        bar(50)
-        bar(1)  # same percentage: nothing redrawn
-        bar(149)
+        now[0] = 1.0
+        bar.advance(50)
+        bar.advance(1)  # too soon after the last redraw: nothing drawn
+        now[0] = 2.0
+        bar.advance(149)
     drawn = stream.getvalue()
-    assert drawn.count("\r") == 3
-    assert "work [#######.......................]  25%" in drawn
-    assert "100%" in drawn
-    assert drawn.endswith("\r\x1b[2K")
+    assert drawn.count("\r") == 3  # two redraws and the final state
+    assert "50/200 requests" in drawn
+    assert "200/200 requests" in drawn
+    assert drawn.endswith("\n")
 
 
-def test_silent_when_not_a_terminal() -> None:
+def test_not_a_terminal_is_reported_and_nothing_is_drawn_unless_asked() -> None:
     stream = io.StringIO()
-    with ProgressBar(10, stream) as bar:
-        bar(10)
-    assert not bar.enabled
+    with ProgressBar(stream, 10) as bar:
+        assert not bar.enabled
     assert stream.getvalue() == ""

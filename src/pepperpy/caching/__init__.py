@@ -42,6 +42,7 @@ from .core import (
     TinyLFUPolicy,
     TTLTypeError,
 )
+from .migration import MigrationHelper
 
 __all__ = (
     "MISS",
@@ -67,6 +68,7 @@ __all__ = (
     "LFUPolicy",
     "LRUPolicy",
     "MemoryCache",
+    "MigrationHelper",
     "NumpySerializer",
     "PickleSerializer",
     "RandomPolicy",

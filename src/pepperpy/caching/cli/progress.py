@@ -1,48 +1,93 @@
-"""A one-line progress bar for long commands, drawn on a terminal only."""
+"""A one-line progress bar for long commands, redrawn in place on a terminal."""
 
 from __future__ import annotations
 
-from typing import TextIO
+import time
+from collections.abc import Callable
+from typing import Final, Self, TextIO
 
-__all__ = ("ProgressBar",)
+__all__ = ("ProgressBar", "render")
+
+_MIN_INTERVAL: Final = 0.1
+"""Seconds between redraws: more often only costs terminal output."""
+
+
+def render(
+    done: int, total: int | None, elapsed: float, width: int = 30, unit: str = "keys"
+) -> str:
+    """The bar for ``done`` of ``total`` items after ``elapsed`` seconds.
+
+    With ``total`` unknown, only the count and the rate are shown.
+    """
+    rate = done / elapsed if elapsed > 0 else 0.0
+    tail = f"{rate:,.0f} {unit}/s"
+    if total is None or total <= 0:
+        return f"{done:,} {unit}  {tail}"
+    fraction = min(done / total, 1.0)
+    filled = int(fraction * width)
+    bar = "#" * filled + "-" * (width - filled)
+    return f"[{bar}] {fraction:6.1%}  {done:,}/{total:,} {unit}  {tail}"
 
 
 class ProgressBar:
-    """Counts units of work done out of ``total`` and redraws a bar on ``stream``.
+    """Draws :func:`render` on ``stream``, at most ten times a second.
 
-    Draws only when ``stream`` is a terminal, so piped or captured output stays clean;
-    redraws only when the shown percentage changes. Use it as a context manager (the
-    line is erased on exit) and call it with the units just done.
+    ``enabled`` says whether ``stream`` is a terminal; callers draw only then, so
+    piped or captured output stays clean. Report progress with :meth:`update` (the
+    count so far) or :meth:`advance` (units just done); :meth:`close`, or leaving the
+    ``with`` block, draws the final state and ends the line.
     """
 
-    __slots__ = ("_done", "_label", "_shown", "_stream", "_total", "enabled")
-
-    def __init__(self, total: int, stream: TextIO, label: str = "") -> None:
-        self._total = max(total, 1)
+    def __init__(
+        self,
+        stream: TextIO,
+        total: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        unit: str = "keys",
+    ) -> None:
         self._stream = stream
-        self._label = label
+        self._total = total
+        self._clock = clock
+        self._unit = unit
+        self._start = clock()
+        self._last_draw = float("-inf")
         self._done = 0
-        self._shown = -1
+        self._width = 0
+        self._drawn = False
         self.enabled = stream.isatty()
-        """Whether anything is drawn."""
+        """Whether ``stream`` is a terminal."""
 
-    def __call__(self, units: int) -> None:
+    def update(self, done: int, total: int | None = None) -> None:
+        """Record progress; redraw if the last redraw is old enough."""
+        self._done = done
+        if total is not None:
+            self._total = total
+        now = self._clock()
+        if now - self._last_draw >= _MIN_INTERVAL:
+            self._draw(now)
+
+    def advance(self, units: int) -> None:
         """Count ``units`` more done."""
-        self._done += units
-        if not self.enabled:
-            return
-        percent = min(100, self._done * 100 // self._total)
-        if percent != self._shown:
-            self._shown = percent
-            filled = percent * 30 // 100
-            bar = "#" * filled + "." * (30 - filled)
-            self._stream.write(f"\r{self._label} [{bar}] {percent:3d}%")
-            self._stream.flush()
+        self.update(self._done + units)
 
-    def __enter__(self) -> ProgressBar:
+    def close(self) -> None:
+        """Draw the final state and move to the next line."""
+        self._draw(self._clock())
+        self._stream.write("\n")
+        self._stream.flush()
+
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.enabled and self._shown >= 0:
-            self._stream.write("\r\x1b[2K")
-            self._stream.flush()
+        if self._drawn:
+            self.close()
+
+    def _draw(self, now: float) -> None:
+        self._last_draw = now
+        self._drawn = True
+        line = render(self._done, self._total, now - self._start, unit=self._unit)
+        pad = " " * max(self._width - len(line), 0)  # erase what a longer line left
+        self._width = len(line)
+        self._stream.write(f"\r{line}{pad}")
+        self._stream.flush()

@@ -74,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"pepperpy-cache simulate: error: {exc}", file=sys.stderr)
         return 2
     work = len(trace.keys) * len(sizes) * (len(policies) + 1)
-    with ProgressBar(work, sys.stderr, "simulate") as bar:
-        progress = bar if bar.enabled and work >= _PROGRESS_FROM else None
+    with ProgressBar(sys.stderr, work, unit="requests") as bar:
+        progress = bar.advance if bar.enabled and work >= _PROGRESS_FROM else None
         results = simulate(trace.keys, policies, sizes, progress=progress)
     print(
         f"trace {args.trace.name}: {len(trace.keys):,} requests, "
