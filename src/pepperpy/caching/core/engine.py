@@ -176,7 +176,11 @@ class CacheEngine:
 
     def delete(self, key: str, now: float) -> bool:
         """Remove ``key``; ``True`` if it held a live value (an expired one is dropped too)."""
-        if key not in self._values:
+        try:
+            found = key in self._values
+        except TypeError:
+            raise InvalidKeyError(_bad_key(key)) from None
+        if not found:
             if not isinstance(key, str):
                 raise InvalidKeyError(_bad_key(key))
             return False
@@ -185,7 +189,12 @@ class CacheEngine:
         return live
 
     def delete_prefix(self, prefix: str) -> int:
-        """Remove every key that starts with ``prefix``; how many entries were removed."""
+        """Remove every key that starts with ``prefix``; how many entries were removed.
+
+        Expired entries not yet reclaimed are removed (and counted) too.
+        """
+        if not isinstance(prefix, str):
+            raise InvalidKeyError(f"a key prefix must be str; got {type(prefix).__name__}")
         doomed = [key for key in self._values if key.startswith(prefix)]
         for key in doomed:
             self._drop(key)
@@ -279,7 +288,11 @@ class CacheEngine:
     # -- internals -----------------------------------------------------------------
 
     def _live(self, key: str, now: float) -> bool:
-        if key not in self._values:
+        try:
+            found = key in self._values
+        except TypeError:
+            raise InvalidKeyError(_bad_key(key)) from None
+        if not found:
             if not isinstance(key, str):
                 raise InvalidKeyError(_bad_key(key))
             return False
