@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Final, final
 
 from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
@@ -53,6 +54,7 @@ class CacheEngine:
 
     __slots__ = (
         "_deadlines",
+        "_deadlines_view",
         "_default_ttl",
         "_evictions",
         "_expirations",
@@ -79,6 +81,7 @@ class CacheEngine:
         self._on_hit = self._policy.access_recorder()
         self._values: dict[str, Any] = {}
         self._deadlines: dict[str, float] = {}
+        self._deadlines_view: Mapping[str, float] = MappingProxyType(self._deadlines)
         # (deadline, key) pairs; a pair is stale once _deadlines disagrees with it.
         self._heap: list[tuple[float, str]] = []
         self._hits = 0
@@ -233,7 +236,7 @@ class CacheEngine:
         When it is empty no answer depends on ``now``, so a caller may skip reading
         its clock.
         """
-        return self._deadlines
+        return self._deadlines_view
 
     # -- counters ------------------------------------------------------------------
 
