@@ -7,10 +7,9 @@ that says what to install.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._lazy import load_lazy
-from .adapters import CacheBackend
 from .core import (
     MISS,
     POLICY_NAMES,
@@ -33,6 +32,9 @@ from .core import (
     SerializationError,
     TTLTypeError,
 )
+
+if TYPE_CHECKING:
+    from .adapters import CacheBackend
 
 __all__ = (
     "MISS",

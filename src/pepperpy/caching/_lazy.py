@@ -7,8 +7,12 @@ from typing import Any
 
 __all__ = ("load_lazy",)
 
-# public name -> (module, the extra that brings its dependencies)
-LAZY_NAMES: dict[str, tuple[str, str]] = {}
+# public name -> (module, the extra that brings its dependencies; "" for none).
+# Names from adapters/ are here even without an extra: importing them eagerly would
+# import anyio whenever anything under pepperpy.caching (the pure core too) is imported.
+LAZY_NAMES: dict[str, tuple[str, str]] = {
+    "CacheBackend": ("pepperpy.caching.adapters", ""),
+}
 
 
 def load_lazy(package: str, name: str) -> Any:
@@ -20,6 +24,8 @@ def load_lazy(package: str, name: str) -> Any:
     try:
         module = importlib.import_module(module_name, package)
     except ImportError as exc:
+        if not extra:
+            raise
         raise ImportError(
             f"{name} needs the {extra!r} extra: pip install 'pepperpy-caching[{extra}]' ({exc})"
         ) from exc
