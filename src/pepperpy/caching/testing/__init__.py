@@ -21,7 +21,7 @@ from .models import (
     LRUModel,
     PolicyModel,
 )
-from .operations import CacheLike, Operation, OperationKind, replay
+from .workload import CacheLike, Operation, OperationKind, replay
 
 if TYPE_CHECKING:
     from .stateful import CacheEngineMachine

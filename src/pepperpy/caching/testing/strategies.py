@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ..core.ttl import TTL
-from .operations import Operation
+from .workload import Operation
 
 __all__ = (
     "cache_keys",
