@@ -72,69 +72,47 @@ _MISTYPED = (True, False, "1", b"1", Decimal("1"), [1], 1j)
 _BAD_TTLS = _OUT_OF_RANGE + _MISTYPED
 _NONE = (None,)
 
-# One call is (kind, target, value, extra); this table gives, for each kind, how often
-# it is drawn and the choices for its arguments. The target is a key, a prefix, a bad
-# key, or, for kinds ending in "stored" or "at deadline", a number that picks a stored
-# key (modulo their count); "at deadline" first moves the clock to that key's deadline.
-# The extra is a TTL, a clock step or an expire() limit.
+# One call is (kind, target, value, extra); this table gives, for each kind, the
+# method that makes and checks it, how often it is drawn, and the choices for its
+# arguments. The target is a key, a prefix, a bad key, or, for kinds ending in
+# "stored" or "at deadline", a number that picks a stored key (modulo their count);
+# "at deadline" first moves the clock to that key's deadline. The extra is a TTL, a
+# clock step or an expire() limit.
 _Choices = tuple[Any, ...]
-_CALL_TABLE: Final[dict[str, tuple[int, _Choices, _Choices, _Choices]]] = {
-    "get": (3, _POOL, _NONE, _NONE),
-    "get stored": (3, _PICKS, _NONE, _NONE),
-    "get at deadline": (1, _PICKS, _NONE, _NONE),
-    "set": (4, _POOL, _VALUES, _TTLS),
-    "set stored": (2, _PICKS, _VALUES, _TTLS),
-    "set at deadline": (1, _PICKS, _VALUES, _TTLS),
-    "advance": (2, _NONE, _NONE, _STEPS),
-    "delete": (1, _POOL, _NONE, _NONE),
-    "delete stored": (1, _PICKS, _NONE, _NONE),
-    "expire": (1, _NONE, _NONE, _LIMITS),
-    "inspect": (1, _POOL, _NONE, _NONE),
-    "inspect stored": (1, _PICKS, _NONE, _NONE),
-    "next deadline": (1, _NONE, _NONE, _NONE),
-    "delete prefix": (1, _PREFIXES, _NONE, _NONE),
-    "clear": (1, _NONE, _NONE, _NONE),
-    "reset stats": (1, _NONE, _NONE, _NONE),
-    "bad key": (1, _BAD_KEYS, _KEYED_METHODS, _NONE),
-    "bad ttl": (1, _POOL, _NONE, _BAD_TTLS),
+_CALL_TABLE: Final[dict[str, tuple[str, int, _Choices, _Choices, _Choices]]] = {
+    "get": ("check_get", 3, _POOL, _NONE, _NONE),
+    "get stored": ("check_get", 3, _PICKS, _NONE, _NONE),
+    "get at deadline": ("check_get", 1, _PICKS, _NONE, _NONE),
+    "set": ("check_set", 4, _POOL, _VALUES, _TTLS),
+    "set stored": ("check_set", 2, _PICKS, _VALUES, _TTLS),
+    "set at deadline": ("check_set", 1, _PICKS, _VALUES, _TTLS),
+    "advance": ("advance", 2, _NONE, _NONE, _STEPS),
+    "delete": ("check_delete", 1, _POOL, _NONE, _NONE),
+    "delete stored": ("check_delete", 1, _PICKS, _NONE, _NONE),
+    "expire": ("check_expire", 1, _NONE, _NONE, _LIMITS),
+    "inspect": ("check_inspect", 1, _POOL, _NONE, _NONE),
+    "inspect stored": ("check_inspect", 1, _PICKS, _NONE, _NONE),
+    "next deadline": ("check_next_deadline", 1, _NONE, _NONE, _NONE),
+    "delete prefix": ("check_delete_prefix", 1, _PREFIXES, _NONE, _NONE),
+    "clear": ("check_clear", 1, _NONE, _NONE, _NONE),
+    "reset stats": ("check_reset_stats", 1, _NONE, _NONE, _NONE),
+    "bad key": ("check_bad_key", 1, _BAD_KEYS, _KEYED_METHODS, _NONE),
+    "bad ttl": ("check_bad_ttl", 1, _POOL, _NONE, _BAD_TTLS),
 }
 
 
 def _decode(drawn: tuple[str, int]) -> tuple[str, Any, Any, Any]:
     kind, number = drawn
-    _, *choices = _CALL_TABLE[kind]
     args = []
-    for options in choices:
+    for options in _CALL_TABLE[kind][2:]:
         number, index = divmod(number, len(options))
         args.append(options[index])
     return (kind, *args)
 
 
-_KINDS = [kind for kind, (weight, *_) in _CALL_TABLE.items() for _ in range(weight)]
+_KINDS = [kind for kind, (_, weight, *_) in _CALL_TABLE.items() for _ in range(weight)]
 _CALL = st.tuples(st.sampled_from(_KINDS), st.integers(0, 2**20 - 1)).map(_decode)
 _CALLS = st.lists(_CALL, min_size=1, max_size=20)
-
-# kind of call -> the method that checks it
-_CHECKS: Final = {
-    "get": "check_get",
-    "get stored": "check_get",
-    "get at deadline": "check_get",
-    "set": "check_set",
-    "set stored": "check_set",
-    "set at deadline": "check_set",
-    "advance": "advance",
-    "delete": "check_delete",
-    "delete stored": "check_delete",
-    "expire": "check_expire",
-    "inspect": "check_inspect",
-    "inspect stored": "check_inspect",
-    "next deadline": "check_next_deadline",
-    "delete prefix": "check_delete_prefix",
-    "clear": "check_clear",
-    "reset stats": "check_reset_stats",
-    "bad key": "check_bad_key",
-    "bad ttl": "check_bad_ttl",
-}
 
 
 def _ordered(removals: tuple[Removal, ...]) -> list[tuple[str, RemovalCause]]:
@@ -197,7 +175,7 @@ class CacheEngineMachine(RuleBasedStateMachine):
                 target = self._stored_key(target, at_deadline=kind.endswith("deadline"))
                 if target is None:
                     continue
-            getattr(self, _CHECKS[kind])(target, value, extra)
+            getattr(self, _CALL_TABLE[kind][0])(target, value, extra)
 
     def _stored_key(self, pick: int, *, at_deadline: bool) -> str | None:
         stored = sorted(self.model.expires if at_deadline else self.model.values)
