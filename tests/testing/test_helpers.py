@@ -132,6 +132,12 @@ def test_models_import_without_hypothesis() -> None:
     assert "pepperpy-caching[testing]" in json.loads(result.stdout)
 
 
+def test_every_exported_name_resolves() -> None:
+    assert isinstance(testing.__all__, tuple)
+    for name in testing.__all__:
+        assert getattr(testing, name) is not None, name
+
+
 def test_unknown_names_are_attribute_errors() -> None:
     with pytest.raises(AttributeError):
         testing.no_such_helper  # noqa: B018
