@@ -7,10 +7,9 @@ that says what to install.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._lazy import load_lazy
-from .adapters import Cache, CacheBackend, Clock, MemoryCache, RemovalListener, cached
 from .core import (
     MISS,
     POLICY_NAMES,
@@ -42,7 +41,15 @@ from .core import (
     TinyLFUPolicy,
     TTLTypeError,
 )
-from .migration import MigrationHelper
+
+if TYPE_CHECKING:
+    # Loaded on first use (see _lazy.LAZY_NAMES): importing adapters/ eagerly would
+    # import anyio whenever any part of the package, the pure core included, is imported.
+    from .adapters import Cache, CacheBackend, Clock, MemoryCache, RemovalListener, cached
+    from .adapters.distributed import DistributedCache
+    from .adapters.redis import RedisCache
+    from .core.serializers.numpy_serializer import NumpySerializer
+    from .migration import MigrationHelper
 
 __all__ = (
     "MISS",

@@ -7,11 +7,20 @@ from typing import Any
 
 __all__ = ("load_lazy",)
 
-# public name -> (module, the extra that brings its dependencies)
+# public name -> (module, the extra that brings its dependencies; "" for none).
+# Names from adapters/ are here even without an extra: importing them eagerly would
+# import anyio whenever anything under pepperpy.caching (the pure core too) is imported.
 LAZY_NAMES: dict[str, tuple[str, str]] = {
-    "NumpySerializer": (".core.serializers.numpy_serializer", "vector"),
-    "DistributedCache": (".adapters.distributed", "redis"),
-    "RedisCache": (".adapters.redis", "redis"),
+    "Cache": ("pepperpy.caching.adapters", ""),
+    "CacheBackend": ("pepperpy.caching.adapters", ""),
+    "Clock": ("pepperpy.caching.adapters", ""),
+    "MemoryCache": ("pepperpy.caching.adapters", ""),
+    "RemovalListener": ("pepperpy.caching.adapters", ""),
+    "cached": ("pepperpy.caching.adapters", ""),
+    "MigrationHelper": ("pepperpy.caching.migration", ""),
+    "NumpySerializer": ("pepperpy.caching.core.serializers.numpy_serializer", "vector"),
+    "DistributedCache": ("pepperpy.caching.adapters.distributed", "redis"),
+    "RedisCache": ("pepperpy.caching.adapters.redis", "redis"),
 }
 
 
@@ -24,6 +33,8 @@ def load_lazy(package: str, name: str) -> Any:
     try:
         module = importlib.import_module(module_name, package)
     except ImportError as exc:
+        if not extra:
+            raise
         raise ImportError(
             f"{name} needs the {extra!r} extra: pip install 'pepperpy-caching[{extra}]' ({exc})"
         ) from exc

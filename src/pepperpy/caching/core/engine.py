@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Final, final
 
 from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
@@ -53,6 +54,7 @@ class CacheEngine:
 
     __slots__ = (
         "_deadlines",
+        "_deadlines_view",
         "_default_ttl",
         "_evictions",
         "_expirations",
@@ -81,6 +83,7 @@ class CacheEngine:
         self._on_hit = self._policy.access_recorder()
         self._values: dict[str, Any] = {}
         self._deadlines: dict[str, float] = {}
+        self._deadlines_view: Mapping[str, float] = MappingProxyType(self._deadlines)
         # (deadline, key) pairs; a pair is stale once _deadlines disagrees with it.
         self._heap: list[tuple[float, str]] = []
         self._hits = 0
@@ -178,7 +181,11 @@ class CacheEngine:
 
     def delete(self, key: str, now: float) -> bool:
         """Remove ``key``; ``True`` if it held a live value (an expired one is dropped too)."""
-        if key not in self._values:
+        try:
+            found = key in self._values
+        except TypeError:
+            raise InvalidKeyError(_bad_key(key)) from None
+        if not found:
             if not isinstance(key, str):
                 raise InvalidKeyError(_bad_key(key))
             return False
@@ -187,7 +194,12 @@ class CacheEngine:
         return live
 
     def delete_prefix(self, prefix: str) -> int:
-        """Remove every key that starts with ``prefix``; how many entries were removed."""
+        """Remove every key that starts with ``prefix``; how many entries were removed.
+
+        Expired entries not yet reclaimed are removed (and counted) too.
+        """
+        if not isinstance(prefix, str):
+            raise InvalidKeyError(f"a key prefix must be str; got {type(prefix).__name__}")
         doomed = [key for key in self._values if key.startswith(prefix)]
         for key in doomed:
             self._drop(key)
@@ -226,7 +238,7 @@ class CacheEngine:
         When it is empty no answer depends on ``now``, so a caller may skip reading
         its clock.
         """
-        return self._deadlines
+        return self._deadlines_view
 
     # -- counters ------------------------------------------------------------------
 
@@ -281,7 +293,11 @@ class CacheEngine:
     # -- internals -----------------------------------------------------------------
 
     def _live(self, key: str, now: float) -> bool:
-        if key not in self._values:
+        try:
+            found = key in self._values
+        except TypeError:
+            raise InvalidKeyError(_bad_key(key)) from None
+        if not found:
             if not isinstance(key, str):
                 raise InvalidKeyError(_bad_key(key))
             return False
