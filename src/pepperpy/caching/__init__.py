@@ -25,6 +25,7 @@ from .core import (
     FIFOPolicy,
     InvalidKeyError,
     InvalidTTLError,
+    InvalidVectorError,
     LFUPolicy,
     LRUPolicy,
     RandomPolicy,
@@ -49,13 +50,16 @@ __all__ = (
     "FIFOPolicy",
     "InvalidKeyError",
     "InvalidTTLError",
+    "InvalidVectorError",
     "LFUPolicy",
     "LRUPolicy",
     "RandomPolicy",
     "Removal",
     "RemovalCause",
     "SerializationError",
+    "SimilarityResult",
     "TTLTypeError",
+    "VectorCache",
 )
 
 

@@ -8,7 +8,10 @@ from typing import Any
 __all__ = ("load_lazy",)
 
 # public name -> (module, the extra that brings its dependencies)
-LAZY_NAMES: dict[str, tuple[str, str]] = {}
+LAZY_NAMES: dict[str, tuple[str, str]] = {
+    "VectorCache": (".adapters.vector", "vector"),
+    "SimilarityResult": (".core.vectors.result", "vector"),
+}
 
 
 def load_lazy(package: str, name: str) -> Any:

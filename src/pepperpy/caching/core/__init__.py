@@ -14,6 +14,7 @@ from .errors import (
     ConfigurationError,
     InvalidKeyError,
     InvalidTTLError,
+    InvalidVectorError,
     SerializationError,
     TTLTypeError,
 )
@@ -42,6 +43,7 @@ __all__ = (
     "FIFOPolicy",
     "InvalidKeyError",
     "InvalidTTLError",
+    "InvalidVectorError",
     "LFUPolicy",
     "LRUPolicy",
     "Miss",
