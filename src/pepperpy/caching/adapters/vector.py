@@ -1,9 +1,9 @@
 """VectorCache: vectors under keys, found again by similarity, on asyncio or trio.
 
 Two cores do the work: a :class:`~pepperpy.caching.CacheEngine` keeps the keys (eviction
-policy, TTL, statistics, and each key's metadata) and a
-:class:`~pepperpy.caching.core.vectors.VectorIndex` keeps the vectors. Whatever the engine
-drops (evicted, expired, deleted), the adapter removes from the index.
+policy, TTL, statistics) and a :class:`~pepperpy.caching.core.vectors.VectorIndex` keeps
+the vectors, each with its metadata as the payload. Whatever the engine drops (evicted,
+expired, deleted), the adapter removes from the index.
 
 The index is used by one operation at a time, under a lock. Cheap operations run on the
 event loop; anything estimated above about a millisecond of arithmetic (large batches,
@@ -28,7 +28,14 @@ from ..core.entry import MISS, CacheStats
 from ..core.errors import ConfigurationError, InvalidKeyError
 from ..core.policies import CachePolicy
 from ..core.ttl import TTL, normalize_ttl
-from ..core.vectors import EXACT_THRESHOLD, IndexStats, Rebuild, SimilarityResult, VectorIndex
+from ..core.vectors import (
+    EXACT_THRESHOLD,
+    NO_METADATA,
+    IndexStats,
+    Rebuild,
+    SimilarityResult,
+    VectorIndex,
+)
 from .backend import CacheBackend
 from .clock import default_clock
 
@@ -40,17 +47,6 @@ _WORK_ON_LOOP: Final = 1 << 21
 """Multiply-adds (about a millisecond) above which index work goes to a worker thread."""
 _CHUNK: Final = 512
 """Keys handled per event-loop turn when a batch updates the engine."""
-_NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
-
-
-@final
-class _Record:
-    """What the engine stores for a key: its metadata (the vector is in the index)."""
-
-    __slots__ = ("metadata",)
-
-    def __init__(self, metadata: dict[str, Any] | None) -> None:
-        self.metadata = metadata
 
 
 def _check_threshold(threshold: object, name: str) -> float | None:
@@ -63,14 +59,15 @@ def _check_threshold(threshold: object, name: str) -> float | None:
     return float(threshold)
 
 
-def _copy_metadata(metadata: object) -> dict[str, Any] | None:
+def _metadata_view(metadata: object) -> Mapping[str, Any]:
+    """A read-only view of a private copy of ``metadata``."""
     if metadata is None:
-        return None
+        return NO_METADATA
     if not isinstance(metadata, Mapping):
         raise ConfigurationError(
             f"metadata must be a mapping or None; got {type(metadata).__name__}"
         )
-    return dict(metadata)
+    return MappingProxyType(dict(metadata)) if metadata else NO_METADATA
 
 
 def _check_key(key: object) -> str:
@@ -140,30 +137,34 @@ class VectorCache(CacheBackend):
             exact_threshold=exact_threshold,
         )
         self._clock = clock
+        self._touch = self._engine.policy.access_recorder()
         self._lock = anyio.Lock(fast_acquire=True)
         self._pending: list[str] = []
         """Keys the engine reclaimed while the index was busy; removed at the next turn."""
 
     # -- reads ---------------------------------------------------------------------
 
-    async def get(self, key: str, default: Any = None) -> npt.NDArray[Any] | Any:
+    async def get(self, key: str, default: Any = None) -> Any:
         """A copy of the vector stored under ``key`` (values as given, in the cache's
         dtype), or ``default``. Counts a hit or a miss."""
-        async with self._lock:
-            if self._engine.get(key, self._now()) is MISS:
-                return default
-            return self._index.vector(key)
+        if self._lock.locked():
+            async with self._lock:
+                return self._get(key, default)
+        return self._get(key, default)
+
+    def _get(self, key: str, default: Any) -> Any:
+        if self._engine.get(key, self._now()) is MISS:
+            return default
+        return self._index.vector(key)
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, npt.NDArray[Any]]:
         """The vectors of the hits among ``keys`` (misses are left out)."""
         found: dict[str, npt.NDArray[Any]] = {}
         async with self._lock:
-            now = self._now()
             for i, key in enumerate(keys, 1):
-                if self._engine.get(key, now) is not MISS:
-                    vector = self._index.vector(key)
-                    if vector is not None:
-                        found[key] = vector
+                vector = self._get(key, None)
+                if vector is not None:
+                    found[key] = vector
                 if i % _CHUNK == 0:
                     await anyio.lowlevel.checkpoint()
         return found
@@ -183,11 +184,9 @@ class VectorCache(CacheBackend):
     async def get_metadata(self, key: str) -> dict[str, Any] | None:
         """A copy of the metadata of ``key`` (``{}`` if it has none), or ``None`` if the
         key holds no live vector. Counts nothing."""
-        entry = self._engine.entry(key, self._now())
-        if entry is None:
+        if not self._engine.contains(key, self._now()):
             return None
-        metadata = entry.value.metadata
-        return {} if metadata is None else dict(metadata)
+        return dict(self._index.metadata(key) or NO_METADATA)
 
     async def find_similar(
         self, vector: object, top_k: int = 5, threshold: float | None = None
@@ -204,23 +203,26 @@ class VectorCache(CacheBackend):
         bound = self._threshold if threshold is None else _check_threshold(threshold, "threshold")
         if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
             raise ConfigurationError(f"top_k must be a positive int; got {top_k!r}")
-        engine = self._engine
+        index = self._index
+        if (
+            not self._lock.locked()
+            and not self._pending
+            and not self._engine.deadlines
+            and index.search_work(top_k) <= _WORK_ON_LOOP
+        ):
+            return self._results(index.search(vector, top_k, bound))
         async with self._lock:
-            now = self._now()
-            await self._reclaim(now)
-            search = partial(self._index.search, vector, top_k, bound)
-            hits = await self._call(search, self._index.search_work(top_k))
-            touch = engine.policy.record_access
-            results = []
-            for key, score in hits:
-                entry = engine.entry(key, now)
-                if entry is None:  # pragma: no cover - the index and engine agree
-                    continue
-                touch(key)
-                metadata = entry.value.metadata
-                view = _NO_METADATA if metadata is None else MappingProxyType(metadata)
-                results.append(SimilarityResult(key, score, view))
-        return results
+            await self._reclaim(self._now())
+            search = partial(index.search, vector, top_k, bound)
+            return self._results(await self._call(search, index.search_work(top_k)))
+
+    def _results(self, hits: list[SimilarityResult]) -> list[SimilarityResult]:
+        """``hits``, each counted as a use of its key by the eviction policy."""
+        touch = self._touch
+        if touch is not None:
+            for hit in hits:
+                touch(hit.key)
+        return hits
 
     # -- writes --------------------------------------------------------------------
 
@@ -234,13 +236,19 @@ class VectorCache(CacheBackend):
         """
         _check_key(key)
         seconds = normalize_ttl(ttl)
-        record = _Record(_copy_metadata(metadata))
-        async with self._lock:
-            with anyio.CancelScope(shield=True):
-                add = partial(self._index.add, key, value)
-                await self._call(add, self._index.insert_work(1))
-                self._store(key, record, self._now(), seconds)
-                job = self._start_rebuild()
+        view = _metadata_view(metadata)
+        index = self._index
+        if not self._lock.locked() and index.insert_work(1) <= _WORK_ON_LOOP:
+            index.add(key, value, view)
+            self._store(key, seconds)
+            job = self._start_rebuild()
+        else:
+            async with self._lock:
+                with anyio.CancelScope(shield=True):
+                    add = partial(index.add, key, value, view)
+                    await self._call(add, index.insert_work(1))
+                    self._store(key, seconds)
+                    job = self._start_rebuild()
         if job is not None:
             await self._rebuild(job)
 
@@ -257,21 +265,18 @@ class VectorCache(CacheBackend):
         vectors = list(mapping.values())
         seconds = normalize_ttl(ttl)
         metadata = {} if metadata is None else metadata
-        records = [_Record(_copy_metadata(metadata.get(key))) for key in keys]
+        views = [_metadata_view(metadata.get(key)) for key in keys]
         if not keys:
             return
         async with self._lock:
             with anyio.CancelScope(shield=True):
-                add = partial(self._index.add_many, keys, vectors)
+                add = partial(self._index.add_many, keys, vectors, views)
                 await self._call(add, self._index.insert_work(len(keys)))
-                now = self._now()
                 for start in range(0, len(keys), _CHUNK):
                     if start:
                         await anyio.lowlevel.checkpoint()
-                    for key, record in zip(
-                        keys[start : start + _CHUNK], records[start : start + _CHUNK], strict=True
-                    ):
-                        self._store(key, record, now, seconds)
+                    for key in keys[start : start + _CHUNK]:
+                        self._store(key, seconds)
                 job = self._start_rebuild()
         if job is not None:
             await self._rebuild(job)
@@ -288,33 +293,26 @@ class VectorCache(CacheBackend):
     async def set_metadata(self, key: str, metadata: Mapping[str, Any] | None) -> bool:
         """Replace the metadata of ``key`` (its vector, TTL and recency are kept);
         ``False`` (and nothing stored) if the key holds no live vector."""
-        record = _Record(_copy_metadata(metadata))
-        entry = self._engine.entry(key, self._now())
-        if entry is None:
-            return False
-        entry.value.metadata = record.metadata
-        return True
+        view = _metadata_view(metadata)
+        if self._lock.locked():
+            async with self._lock:
+                return self._set_metadata(key, view)
+        return self._set_metadata(key, view)
+
+    def _set_metadata(self, key: str, view: Mapping[str, Any]) -> bool:
+        return self._engine.contains(key, self._now()) and self._index.set_metadata(key, view)
 
     async def delete(self, key: str) -> bool:
         """Remove ``key``; ``True`` if it held a live vector."""
-        async with self._lock:
-            live = self._engine.delete(key, self._now())
-            self._index.remove(key)
-            job = self._start_rebuild()
-        if job is not None:
-            await self._rebuild(job)
-        return live
+        return await self.delete_many([_check_key(key)]) == 1
 
     async def delete_many(self, keys: Iterable[str]) -> int:
         """Remove every key in ``keys``; how many held a live vector."""
-        deleted = 0
+        keys = [_check_key(key) for key in keys]
         async with self._lock:
             now = self._now()
-            doomed = []
-            for key in keys:
-                deleted += self._engine.delete(key, now)
-                doomed.append(key)
-            self._index.remove_many(doomed)
+            deleted = sum(self._engine.delete(key, now) for key in keys)
+            self._index.remove_many(keys)
             job = self._start_rebuild()
         if job is not None:
             await self._rebuild(job)
@@ -377,9 +375,23 @@ class VectorCache(CacheBackend):
         return self._index.metric
 
     @property
+    def ef(self) -> int:
+        """The HNSW search breadth; may be changed at any time (larger: better recall,
+        slower searches)."""
+        return self._index.ef
+
+    @ef.setter
+    def ef(self, ef: int) -> None:
+        self._index.ef = ef
+
+    @property
     def index_stats(self) -> IndexStats:
         """Sizes of the vector index: live vectors, slots, graph elements and capacity."""
         return self._index.stats
+
+    def graph_bytes(self) -> int:
+        """Bytes hnswlib holds for the HNSW graph (0 while searches are exact)."""
+        return self._index.graph_bytes()
 
     def __repr__(self) -> str:
         return (
@@ -408,12 +420,11 @@ class VectorCache(CacheBackend):
             return operation()
         return await anyio.to_thread.run_sync(operation)
 
-    def _store(self, key: str, record: _Record, now: float, seconds: float | None) -> None:
-        """Record ``key`` in the engine (its vector is already in the index) and remove
-        from the index whatever the engine dropped to make room."""
-        if seconds is not None and not now:
-            now = self._read_clock()
-        removals = self._engine.set(key, record, now, seconds)
+    def _store(self, key: str, seconds: float | None) -> None:
+        """Record ``key`` in the engine (its vector and metadata are already in the
+        index) and remove from the index whatever the engine dropped to make room."""
+        now = self._read_clock() if seconds is not None else self._now()
+        removals = self._engine.set(key, None, now, seconds)
         if removals:
             self._index.remove_many([removal.key for removal in removals])
 

@@ -7,7 +7,7 @@ hnswlib (the ``vector`` extra), so :mod:`pepperpy.caching.core` does not import 
 
 from __future__ import annotations
 
-from .index import EXACT_THRESHOLD, IndexStats, VectorIndex
+from .index import EXACT_THRESHOLD, NO_METADATA, IndexStats, VectorIndex
 from .metrics import METRICS, MetricName
 from .rebuild import Rebuild
 from .result import SimilarityResult
@@ -17,6 +17,7 @@ __all__ = (
     "EXACT_THRESHOLD",
     "MAX_SQUARED_NORM",
     "METRICS",
+    "NO_METADATA",
     "IndexStats",
     "MetricName",
     "Rebuild",

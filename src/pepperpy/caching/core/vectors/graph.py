@@ -55,7 +55,7 @@ class Graph:
     with ``replace_deleted`` an insert takes over the place of a marked element.
     """
 
-    __slots__ = ("_ef", "_index", "_params", "deleted")
+    __slots__ = ("_count", "_ef", "_index", "_params", "deleted")
 
     def __init__(self, params: GraphParams, capacity: int) -> None:
         self._params = params
@@ -69,25 +69,28 @@ class Graph:
         )
         self._index.set_ef(params.ef)
         self._ef = params.ef
+        self._count = 0
         self.deleted = 0
         """Elements marked as removed."""
 
     @property
     def count(self) -> int:
         """Elements in the graph, marked ones included."""
-        return int(self._index.element_count)
+        return self._count
 
     @property
     def live(self) -> int:
         """Elements not marked as removed."""
-        return self.count - self.deleted
+        return self._count - self.deleted
 
     @property
     def capacity(self) -> int:
         """Elements the graph has room for before it must grow."""
         return int(self._index.max_elements)
 
-    def add(self, labels: npt.NDArray[np.uint64], rows: npt.NDArray[np.float32]) -> None:
+    def add(
+        self, labels: npt.NDArray[np.uint64] | list[int], rows: npt.NDArray[np.float32]
+    ) -> None:
         """Insert ``rows`` (float32, prepared for the metric) under new ``labels``."""
         n = len(labels)
         if n == 0:
@@ -104,7 +107,9 @@ class Graph:
                 replace_deleted=self._params.replace_deleted,
             )
         except (RuntimeError, ValueError, MemoryError) as exc:
+            self._count = int(self._index.element_count)
             raise BackendError(f"hnswlib could not add {n} vectors: {exc}") from exc
+        self._count += n - reused
         self.deleted -= reused
 
     def remove(self, labels: npt.NDArray[np.uint64]) -> None:
@@ -119,16 +124,18 @@ class Graph:
 
     def search(
         self, query: npt.NDArray[np.float32], k: int
-    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float32]] | None:
+    ) -> tuple[list[int], list[float]] | None:
         """The ``k`` nearest live elements (labels, hnswlib distances), nearest first.
 
         ``k`` is clamped to the live count. hnswlib fails a search that finds fewer
         than ``k`` live elements (many marked ones nearby); it is retried with a larger
         ``ef``, and ``None`` says it still failed: the caller searches exactly instead.
         """
-        k = min(k, self.live)
+        live = self._count - self.deleted
+        if k > live:
+            k = live
         if k <= 0:
-            return np.empty(0, np.uint64), np.empty(0, np.float32)
+            return [], []
         ef = max(self._params.ef, k)
         for _ in range(_EF_RETRIES + 1):
             if ef != self._ef:
@@ -137,16 +144,17 @@ class Graph:
             try:
                 labels, distances = self._index.knn_query(query, k=k, num_threads=1)
             except RuntimeError:
-                if ef >= self.count:
+                if ef >= self._count:
                     break
-                ef = min(ef * 4, self.count)
+                ef = min(ef * 4, self._count)
                 continue
-            return labels[0], distances[0]
+            return labels.tolist()[0], distances.tolist()[0]
         return None
 
-    def vectors(self, labels: npt.NDArray[np.uint64]) -> npt.NDArray[np.float32]:
-        """The float32 rows stored under ``labels``, as hnswlib holds them."""
-        return np.asarray(self._index.get_items(labels, return_type="numpy"), np.float32)
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the elements' vectors and links, as hnswlib would save them."""
+        return int(self._index.index_file_size())
 
     def __repr__(self) -> str:
         return f"Graph(count={self.count}, deleted={self.deleted}, capacity={self.capacity})"

@@ -1,26 +1,23 @@
 """The vector index: keys -> vectors, searchable by similarity.
 
-Vectors live in slots of a numpy array (kept as given, for :meth:`VectorIndex.vector`
-and for exact search); a slot freed by a removal is reused by a later insert. Searching
-is exact (numpy) while few vectors are stored, and goes through an HNSW graph
-(hnswlib) beyond that: see :data:`EXACT_THRESHOLD`.
-
-Each stored vector has a graph *label*: its slot in the low 32 bits, and in the high
-bits a generation counter of the slot, so a label is never used twice and a search
-result maps back to its slot without a lookup table.
+Vectors are kept as given in a :class:`SlotStore` (for :meth:`VectorIndex.vector` and
+exact search). Searches are exact (numpy) while few vectors are stored and go through
+an HNSW graph (hnswlib) beyond that: see :data:`EXACT_THRESHOLD`.
 
 Memory under churn: the graph only appends, and a removal only marks an element; once
 the marked elements are as many as the live ones (``rebuild_ratio``), the index asks
 for a rebuild (:class:`Rebuild`): the live vectors go into a fresh graph that replaces
-the old one. Inserting anew and rebuilding costs about two plain inserts per churned
-vector; hnswlib's in-place replacement of marked elements (``replace_deleted=True``)
-keeps the graph exactly as large as the live set but costs about four.
+the old one. hnswlib's in-place replacement of marked elements (``replace_deleted``)
+keeps the graph exactly as large as the live set instead, at about four times the cost
+of a plain insert.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, Final, NamedTuple, cast, final
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple, final
 
 import numpy as np
 import numpy.typing as npt
@@ -32,21 +29,25 @@ from .metrics import (
     check_metric,
     exact_scores,
     hnsw_space,
-    scores_from_distances,
+    score_function,
+    search_row,
     search_rows,
 )
 from .rebuild import Rebuild
-from .validation import Prepared, check_dim, check_dtype, prepare_batch, prepare_vector
+from .result import SimilarityResult
+from .store import SLOT_MASK, SlotStore
+from .validation import check_dim, check_dtype, prepare_batch, prepare_vector
 
-__all__ = ("EXACT_THRESHOLD", "IndexStats", "VectorIndex")
+__all__ = ("EXACT_THRESHOLD", "NO_METADATA", "IndexStats", "VectorIndex")
 
 EXACT_THRESHOLD: Final = 2048
 """Up to this many live vectors, searches are exact (numpy) and no graph is kept."""
 
-_SLOT_BITS: Final = 32
-_SLOT_MASK: Final = np.uint64((1 << _SLOT_BITS) - 1)
-_SHIFT: Final = np.uint64(_SLOT_BITS)
-_MIN_SLOTS: Final = 16
+NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
+"""The metadata of a vector stored without any."""
+
+# SimilarityResult's own __new__ is a Python function; tuple.__new__ skips that frame.
+_new_result: Final = tuple.__new__
 
 
 @final
@@ -89,32 +90,27 @@ class VectorIndex:
     ``ef_construction``, ``ef`` and ``seed`` configure the HNSW graph; ``threads`` is
     the number of threads hnswlib uses for a batch insert (1 keeps graphs identical from
     run to run). ``exact_threshold`` is the live count up to which searches are exact.
+    Each vector carries a metadata mapping (stored as given, not copied), handed back
+    in search results.
 
     Not thread-safe: callers serialize access, except that :meth:`Rebuild.run` of a
     rebuild in progress may run concurrently with everything else.
     """
 
     __slots__ = (
-        "_alive",
         "_dim",
         "_dim_given",
         "_dtype",
         "_dtype_given",
         "_exact_threshold",
-        "_free",
-        "_gen",
         "_graph",
-        "_high",
-        "_inv_norms",
         "_job",
-        "_key_of",
         "_log",
         "_metric",
         "_params",
-        "_quarantine",
         "_rebuild_ratio",
-        "_slot_of",
-        "_vectors",
+        "_score",
+        "_store",
     )
 
     def __init__(
@@ -135,6 +131,7 @@ class VectorIndex:
         self._dim_given = check_dim(dim)
         self._dtype_given = check_dtype(dtype)
         self._metric: MetricName = check_metric(metric)
+        self._score = score_function(self._metric)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ConfigurationError(f"seed must be a non-negative int; got {seed!r}")
         if isinstance(exact_threshold, bool) or not isinstance(exact_threshold, int):
@@ -160,20 +157,16 @@ class VectorIndex:
     def _reset(self) -> None:
         self._dim = self._dim_given
         self._dtype = self._dtype_given
-        self._slot_of: dict[str, int] = {}
-        self._key_of: list[str | None] = []
-        self._free: list[int] = []
-        self._quarantine: list[int] = []
-        self._high = 0
-        self._vectors: npt.NDArray[Any] = np.empty((0, self._dim or 0), self._dtype or np.float64)
-        self._inv_norms: npt.NDArray[np.float64] | None = (
-            np.empty(0) if self._metric == "cosine" else None
+        self._store = SlotStore(
+            self._dim or 0,
+            self._dtype or np.dtype(np.float64),
+            self._metric == "cosine",
+            NO_METADATA,
         )
-        self._gen = np.empty(0, np.uint64)
-        self._alive = np.empty(0, np.bool_)
         self._graph: Graph | None = None
         self._job: Rebuild | None = None
-        self._log: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.uint64]]] = []
+        self._log: list[tuple[list[int], list[int]]] = []
+        """(slots, labels) added while a rebuild runs, to replay into its graph."""
 
     # -- reads ---------------------------------------------------------------------
 
@@ -192,91 +185,156 @@ class VectorIndex:
         """The similarity metric."""
         return self._metric
 
+    @property
+    def ef(self) -> int:
+        """The HNSW search breadth: larger finds more of the true nearest, slower."""
+        return self._params.ef
+
+    @ef.setter
+    def ef(self, ef: int) -> None:
+        self._params.ef = _check_positive("ef", ef)
+
     def vector(self, key: str) -> npt.NDArray[Any] | None:
         """A copy of the vector stored under ``key``, or ``None``."""
-        slot = self._slot_of.get(key)
+        slot = self._store.slot_of.get(key)
         if slot is None:
             _check_key(key)
             return None
-        row: npt.NDArray[Any] = self._vectors[slot].copy()
+        row: npt.NDArray[Any] = self._store.vectors[slot].copy()
         return row
+
+    def metadata(self, key: str) -> Mapping[str, Any] | None:
+        """The metadata stored with ``key`` (as given, not copied), or ``None``."""
+        slot = self._store.slot_of.get(key)
+        return None if slot is None else self._store.payload_of[slot]
+
+    def set_metadata(self, key: str, metadata: Mapping[str, Any]) -> bool:
+        """Replace the metadata of ``key``; ``False`` if it is not stored."""
+        slot = self._store.slot_of.get(key)
+        if slot is None:
+            return False
+        self._store.payload_of[slot] = metadata
+        return True
 
     def keys(self) -> list[str]:
         """Every stored key, in no particular order."""
-        return list(self._slot_of)
+        return list(self._store.slot_of)
 
     def __len__(self) -> int:
-        return len(self._slot_of)
+        return len(self._store.slot_of)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._slot_of
+        return key in self._store.slot_of
 
     @property
     def stats(self) -> IndexStats:
         """Sizes now: live vectors, slots, graph elements and capacity."""
         graph = self._graph
         return IndexStats(
-            live=len(self._slot_of),
-            slots=len(self._alive),
+            live=len(self._store),
+            slots=len(self._store.alive),
             graph_elements=0 if graph is None else graph.count,
             graph_deleted=0 if graph is None else graph.deleted,
             graph_capacity=0 if graph is None else graph.capacity,
             rebuilding=self._job is not None,
         )
 
+    def graph_bytes(self) -> int:
+        """Bytes hnswlib holds for the graph's elements (0 without a graph)."""
+        return 0 if self._graph is None else self._graph.nbytes
+
     # -- writes --------------------------------------------------------------------
 
-    def add(self, key: str, vector: object) -> None:
-        """Store ``vector`` under ``key``, replacing what it held.
+    def add(self, key: str, vector: object, metadata: Mapping[str, Any] = NO_METADATA) -> None:
+        """Store ``vector`` and its ``metadata`` under ``key``, replacing what it held.
 
         Raises :class:`~pepperpy.caching.InvalidVectorError` (nothing stored) for a
         vector of another dimension, with NaN or infinite values, or a zero vector
         under cosine; :class:`~pepperpy.caching.InvalidKeyError` for a non-str key.
         """
         _check_key(key)
-        prepared = prepare_vector(
+        row, inv_norm = prepare_vector(
             vector,
             dim=self._dim,
             dtype=self._dtype,
             metric=self._metric,
             what=f"vector for key {key!r}",
         )
-        self._commit([key], prepared)
+        if self._dim is None:
+            self._adopt(row.shape[0], row.dtype)
+        store = self._store
+        slot = store.next_slot()
+        label = store.label(slot)
+        if self._graph is not None:  # first, so that a failure there changes nothing
+            self._graph.add([label], search_row(self._metric, row, inv_norm)[None])
+        store.claim(1)
+        old = store.slot_of.get(key)
+        if old is not None:
+            self._release([key], [old])
+        store.put(slot, key, row, inv_norm, metadata)
+        if self._job is not None:
+            self._log.append(([slot], [label]))
 
-    def add_many(self, keys: Sequence[str], vectors: object) -> None:
+    def add_many(
+        self,
+        keys: Sequence[str],
+        vectors: object,
+        metadata: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
         """Store each of ``vectors`` (a 2-D array or a sequence of vectors) under the
-        key at the same position; a key given twice keeps its last vector.
+        key at the same position, with the metadata at that position (default: none);
+        a key given twice keeps its last vector.
 
         The whole batch is checked first: if any vector is refused, nothing is stored.
         """
         keys = list(keys)
         for key in keys:
             _check_key(key)
-        prepared = prepare_batch(
+        rows, inv_norms = prepare_batch(
             vectors, dim=self._dim, dtype=self._dtype, metric=self._metric, keys=keys
         )
+        values = None if metadata is None else list(metadata)
+        if values is not None and len(values) != len(keys):
+            raise ConfigurationError(f"got {len(values)} metadata for {len(keys)} keys")
         if len(set(keys)) != len(keys):
             last = {key: i for i, key in enumerate(keys)}
-            rows = np.fromiter(last.values(), np.intp, len(last))
+            picked = np.fromiter(last.values(), np.intp, len(last))
             keys = list(last)
-            inv_norms = prepared.inv_norms
-            prepared = Prepared(prepared.rows[rows], None if inv_norms is None else inv_norms[rows])
-        if keys:
-            self._commit(keys, prepared)
+            rows = rows[picked]
+            inv_norms = None if inv_norms is None else inv_norms[picked]
+            values = None if values is None else [values[i] for i in picked.tolist()]
+        if not keys:
+            return
+        if self._dim is None:
+            self._adopt(rows.shape[1], rows.dtype)
+        store = self._store
+        slots = store.next_slots(len(keys))
+        labels = store.labels(slots)
+        if self._graph is not None:  # first, so that a failure there changes nothing
+            self._graph.add(labels, search_rows(self._metric, rows, inv_norms))
+        store.claim(len(keys))
+        replaced = [key for key in keys if key in store.slot_of]
+        if replaced:
+            self._release(replaced, [store.slot_of[key] for key in replaced])
+        store.put_many(slots, keys, rows, inv_norms, values)
+        if self._job is not None:
+            self._log.append((slots.tolist(), labels.tolist()))
 
     def remove(self, key: str) -> bool:
         """Remove ``key``; ``True`` if it was stored."""
-        if key not in self._slot_of:
+        slot = self._store.slot_of.get(key)
+        if slot is None:
             _check_key(key)
             return False
-        self._release([key])
+        self._release([key], [slot])
         return True
 
     def remove_many(self, keys: Iterable[str]) -> int:
         """Remove every stored key of ``keys``; how many were stored."""
-        present = [key for key in dict.fromkeys(keys) if key in self._slot_of]
+        slot_of = self._store.slot_of
+        present = [key for key in dict.fromkeys(keys) if key in slot_of]
         if present:
-            self._release(present)
+            self._release(present, [slot_of[key] for key in present])
         return len(present)
 
     def clear(self) -> None:
@@ -289,15 +347,15 @@ class VectorIndex:
 
     def search(
         self, query: object, k: int, threshold: float | None = None
-    ) -> list[tuple[str, float]]:
-        """The (at most) ``k`` stored vectors most similar to ``query``, best first, as
-        ``(key, score)`` pairs with ``score >= threshold`` (no bound when ``None``).
+    ) -> list[SimilarityResult]:
+        """The (at most) ``k`` stored vectors most similar to ``query``, best first,
+        with ``score >= threshold`` (no bound when ``None``), each with its metadata.
 
-        ``query`` is checked like a stored vector. Ties keep slot order.
+        ``query`` is checked like a stored vector.
         """
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ConfigurationError(f"k must be a positive int; got {k!r}")
-        prepared = prepare_vector(
+        row, inv_norm = prepare_vector(
             query,
             dim=self._dim,
             dtype=self._dtype,
@@ -305,102 +363,118 @@ class VectorIndex:
             what="query vector",
             copy=False,
         )
-        k = min(k, len(self._slot_of))
+        live = len(self._store)
+        if k > live:
+            k = live
         if k == 0:
             return []
         graph = self._graph
-        found = None
-        if graph is not None and len(self._slot_of) > self._exact_threshold:
-            found = self._graph_search(graph, prepared, k)
-        if found is None:
-            found = self._exact_search(prepared, k)
-        slots, scores = found
-        if threshold is not None:
-            keep = scores >= threshold
-            slots, scores = slots[keep], scores[keep]
-        key_of = cast("list[str]", self._key_of)  # every slot found is live: never None
-        return [
-            (key_of[s], score) for s, score in zip(slots.tolist(), scores.tolist(), strict=True)
-        ]
+        if graph is not None and live > self._exact_threshold:
+            if inv_norm is not None and 0.5 <= inv_norm <= 2.0 and row.dtype == np.float32:
+                # Near-unit query: search with it as it is and scale the scores, which
+                # saves normalizing it (float32 keeps ~1e-7 of precision at this scale).
+                found = graph.search(row, k)
+                scale = inv_norm
+            else:
+                found = graph.search(search_row(self._metric, row, inv_norm), k)
+                scale = 1.0
+            if found is not None:
+                return self._graph_hits(found[0], found[1], scale, threshold)
+        return self._exact_search(row, inv_norm, k, threshold)
 
-    def _graph_search(
-        self, graph: Graph, prepared: Prepared, k: int
-    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]] | None:
-        rows = search_rows(self._metric, prepared.rows, prepared.inv_norms)
-        result = graph.search(rows, k)
-        if result is None:
-            return None
-        labels, distances = result
-        slots = (labels & _SLOT_MASK).astype(np.intp)
-        scores = scores_from_distances(self._metric, distances)
-        current = self._alive[slots] & (self._labels(slots) == labels)
-        if not current.all():  # cannot happen while the graph is in sync; never report it
-            slots, scores = slots[current], scores[current]
-        return slots, scores
+    def _graph_hits(
+        self, labels: list[int], distances: list[float], scale: float, threshold: float | None
+    ) -> list[SimilarityResult]:
+        store = self._store
+        key_of, metadata_of = store.key_of, store.payload_of
+        metric = self._metric
+        bound = -math.inf if threshold is None else threshold
+        hits = []
+        for label, distance in zip(labels, distances, strict=True):
+            if metric == "cosine":
+                score = (1.0 - distance) * scale
+                score = 1.0 if score > 1.0 else -1.0 if score < -1.0 else score
+            elif metric == "l2":
+                score = 1.0 / (1.0 + math.sqrt(distance if distance > 0.0 else 0.0))
+            else:
+                score = 1.0 - distance
+            if score < bound:
+                break  # nearest first: every later score is lower
+            slot = label & SLOT_MASK
+            key = key_of[slot]
+            if key is not None:  # always, while the graph is in sync with the store
+                hits.append(_new_result(SimilarityResult, (key, score, metadata_of[slot])))
+        return hits
 
     def _exact_search(
-        self, prepared: Prepared, k: int
-    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-        high = self._high
-        live = len(self._slot_of)
-        query = prepared.rows[0]
-        if self._metric == "cosine":
-            assert prepared.inv_norms is not None
-            query = (query * prepared.inv_norms[0]).astype(self._vectors.dtype)
-        else:
-            query = query.astype(self._vectors.dtype)
-        inv_all = self._inv_norms
-        if high > 2 * live:  # mostly holes: score only the live rows
-            slots = np.flatnonzero(self._alive[:high])
-            inv = None if inv_all is None else inv_all[slots]
-            scores = exact_scores(self._metric, self._vectors[slots], query, inv)
+        self,
+        row: npt.NDArray[np.floating],
+        inv_norm: float | None,
+        k: int,
+        threshold: float | None,
+    ) -> list[SimilarityResult]:
+        store = self._store
+        dtype = store.vectors.dtype
+        query = (row * inv_norm if inv_norm is not None else row).astype(dtype, copy=False)
+        high = store.high
+        if high > 2 * len(store):  # mostly holes: score only the live rows
+            slots = store.live_slots()
+            inv = None if store.inv_norms is None else store.inv_norms[slots]
+            scores = exact_scores(self._metric, store.vectors[slots], query, inv)
         else:
             slots = np.arange(high)
-            inv = None if inv_all is None else inv_all[:high]
-            scores = exact_scores(self._metric, self._vectors[:high], query, inv)
-            scores[~self._alive[:high]] = -np.inf
+            inv = None if store.inv_norms is None else store.inv_norms[:high]
+            scores = exact_scores(self._metric, store.vectors[:high], query, inv)
+            scores[~store.alive[:high]] = -np.inf
         if k < len(scores):
             best = np.argpartition(-scores, k - 1)[:k]
             best = best[np.argsort(-scores[best], kind="stable")]
         else:
             best = np.argsort(-scores, kind="stable")[:k]
-        return slots[best], scores[best]
+        key_of, metadata_of = store.key_of, store.payload_of
+        hits = []
+        for slot, score in zip(slots[best].tolist(), scores[best].tolist(), strict=True):
+            if threshold is not None and score < threshold:
+                break
+            hits.append(_new_result(SimilarityResult, (key_of[slot], score, metadata_of[slot])))
+        return hits
 
     # -- rebuilds ------------------------------------------------------------------
 
     @property
     def wants_rebuild(self) -> bool:
         """Whether a rebuild is due: the live vectors outgrew exact search and there is
-        no graph yet, or the graph holds more removed elements than ``rebuild_ratio``
-        times its live ones. ``False`` while a rebuild is in progress."""
+        no graph yet, or the graph holds at least ``rebuild_ratio`` times as many
+        removed elements as live ones. ``False`` while a rebuild is in progress."""
         if self._job is not None:
             return False
         graph = self._graph
         if graph is None:
-            return len(self._slot_of) > self._exact_threshold
+            return len(self._store) > self._exact_threshold
         return graph.deleted > 0 and graph.deleted >= self._rebuild_ratio * graph.live
 
     def start_rebuild(self) -> Rebuild:
         """Snapshot the live vectors for a new graph; run the returned job's
         :meth:`~Rebuild.run` (in any thread), then :meth:`finish_rebuild`.
 
-        Until then, removed slots are not reused, so the snapshot rows stay intact.
+        Until then, freed slots are not reused, so the snapshot rows stay intact.
         """
         if self._job is not None:
             raise ConfigurationError("a rebuild is already in progress")
-        slots = np.flatnonzero(self._alive[: self._high])
-        live = len(slots)
+        store = self._store
+        slots = store.live_slots()
         job = Rebuild(
             params=self._params,
             metric=self._metric,
             slots=slots,
-            labels=self._labels(slots),
-            vectors=self._vectors,
-            inv_norms=self._inv_norms,
-            capacity=int(live * (1.0 + self._rebuild_ratio)) + 64,
+            labels=store.labels(slots),
+            vectors=store.vectors,
+            inv_norms=store.inv_norms,
+            capacity=int(len(slots) * (1.0 + self._rebuild_ratio)) + 64,
         )
         self._job = job
         self._log = []
+        store.hold_freed = True
         return job
 
     def finish_rebuild(self, job: Rebuild) -> bool:
@@ -410,16 +484,17 @@ class VectorIndex:
         if job is not self._job or not job.done or job.abandoned:
             self.abandon_rebuild(job)
             return False
+        store = self._store
         graph = job.graph
-        gone = (self._labels(job.slots) != job.labels) | ~self._alive[job.slots]
+        gone = (store.labels(job.slots) != job.labels) | ~store.alive[job.slots]
         graph.remove(job.labels[gone])
         if self._log:
-            slots = np.concatenate([slots for slots, _ in self._log])
-            labels = np.concatenate([labels for _, labels in self._log])
-            keep = self._alive[slots] & (self._labels(slots) == labels)
+            slots = np.array([s for part, _ in self._log for s in part], np.intp)
+            labels = np.array([x for _, part in self._log for x in part], np.uint64)
+            keep = store.alive[slots] & (store.labels(slots) == labels)
             slots, labels = slots[keep], labels[keep]
-            inv = None if self._inv_norms is None else self._inv_norms[slots]
-            graph.add(labels, search_rows(self._metric, self._vectors[slots], inv))
+            inv = None if store.inv_norms is None else store.inv_norms[slots]
+            graph.add(labels, search_rows(self._metric, store.vectors[slots], inv))
         self._graph = graph
         self._end_job()
         return True
@@ -446,8 +521,7 @@ class VectorIndex:
     def _end_job(self) -> None:
         self._job = None
         self._log = []
-        self._free.extend(self._quarantine)
-        self._quarantine = []
+        self._store.release_held()
 
     # -- costs ---------------------------------------------------------------------
 
@@ -465,92 +539,33 @@ class VectorIndex:
     def search_work(self, k: int) -> int:
         """Rough cost of one search for ``k`` results, in multiply-adds."""
         dim = self._dim or 1
-        if self._graph is None or len(self._slot_of) <= self._exact_threshold:
-            return self._high * dim
+        if self._graph is None or len(self._store) <= self._exact_threshold:
+            return self._store.high * dim
         return max(self._params.ef, k) * 2 * self._params.M * dim
 
     # -- internals -----------------------------------------------------------------
 
-    def _labels(self, slots: npt.NDArray[np.intp]) -> npt.NDArray[np.uint64]:
-        return (self._gen[slots] << _SHIFT) | slots.astype(np.uint64)
+    def _adopt(self, dim: int, dtype: np.dtype[Any]) -> None:
+        """Fix the dimension and dtype from the first vector."""
+        self._dim = dim
+        self._dtype = dtype
+        self._params.dim = dim
+        self._store = SlotStore(dim, dtype, self._metric == "cosine", NO_METADATA)
 
-    def _commit(self, keys: list[str], prepared: Prepared) -> None:
-        """Store checked vectors: the graph first, so a failure there changes nothing."""
-        rows, inv_norms = prepared
-        if self._dim is None or self._dtype is None:
-            self._dim = rows.shape[1]
-            self._dtype = rows.dtype
-            self._params.dim = self._dim
-            self._vectors = np.empty((0, self._dim), self._dtype)
-        slots, reused = self._plan_slots(len(keys))
-        labels = self._labels(slots)
+    def _release(self, keys: list[str], slots: list[int]) -> None:
+        """Forget stored ``keys`` (at ``slots``): mark them in the graph, free slots."""
+        store = self._store
         if self._graph is not None:
-            self._graph.add(labels, search_rows(self._metric, rows, inv_norms))
-        del self._free[len(self._free) - reused :]
-        self._high = max(self._high, int(slots.max()) + 1)
-        replaced = [key for key in keys if key in self._slot_of]
-        if replaced:
-            self._release(replaced)
-        self._vectors[slots] = rows
-        if self._inv_norms is not None:
-            assert inv_norms is not None
-            self._inv_norms[slots] = inv_norms
-        self._alive[slots] = True
-        key_of = self._key_of
-        slot_of = self._slot_of
-        for key, slot in zip(keys, slots.tolist(), strict=True):
-            key_of[slot] = key
-            slot_of[key] = slot
-        if self._job is not None:
-            self._log.append((slots, labels))
-
-    def _plan_slots(self, n: int) -> tuple[npt.NDArray[np.intp], int]:
-        """The slots the next ``n`` vectors go to (free ones first, latest freed first)
-        and how many of them are reused; grows the arrays if needed, claims nothing."""
-        free = self._free
-        reused = min(n, len(free))
-        fresh = n - reused
-        if self._high + fresh > len(self._alive):
-            self._grow(self._high + fresh)
-        slots = np.empty(n, np.intp)
-        slots[:reused] = free[len(free) - reused :][::-1]
-        slots[reused:] = np.arange(self._high, self._high + fresh)
-        return slots, reused
-
-    def _grow(self, needed: int) -> None:
-        """Reallocate the slot arrays (new objects: a running rebuild keeps the old)."""
-        size = max(_MIN_SLOTS, needed, 2 * len(self._alive))
-        high = self._high
-
-        def grown(old: npt.NDArray[Any], fill: object = 0) -> npt.NDArray[Any]:
-            new = np.full((size, *old.shape[1:]), fill, old.dtype)
-            new[:high] = old[:high]
-            return new
-
-        self._vectors = grown(self._vectors)
-        if self._inv_norms is not None:
-            self._inv_norms = grown(self._inv_norms)
-        self._gen = grown(self._gen)
-        self._alive = grown(self._alive, False)
-        self._key_of.extend([None] * (size - len(self._key_of)))
-
-    def _release(self, keys: list[str]) -> None:
-        """Forget stored ``keys``: mark them in the graph, free their slots."""
-        slots = np.fromiter((self._slot_of[key] for key in keys), np.intp, len(keys))
-        if self._graph is not None:
-            self._graph.remove(self._labels(slots))
-        for key, slot in zip(keys, slots.tolist(), strict=True):
-            del self._slot_of[key]
-            self._key_of[slot] = None
-        self._alive[slots] = False
-        self._gen[slots] += np.uint64(1)
-        (self._free if self._job is None else self._quarantine).extend(slots.tolist())
+            self._graph.remove(store.labels(np.array(slots, np.intp)))
+        for key in keys:
+            del store.slot_of[key]
+        store.free(slots)
         if (
             self._graph is not None
             and self._job is None
-            and len(self._slot_of) <= self._exact_threshold // 2
+            and len(store) <= self._exact_threshold // 2
         ):
-            self._graph = None  # exact search takes over; memory goes back
+            self._graph = None  # exact search takes over; the memory goes back
 
     def __repr__(self) -> str:
         return (

@@ -14,6 +14,8 @@ threshold always means "score >= threshold":
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Final, Literal, TypeAlias
 
 import numpy as np
@@ -27,7 +29,9 @@ __all__ = (
     "check_metric",
     "exact_scores",
     "hnsw_space",
+    "score_function",
     "scores_from_distances",
+    "search_row",
     "search_rows",
 )
 
@@ -105,3 +109,36 @@ def search_rows(
         assert inv_norms is not None
         return (rows * inv_norms[:, None]).astype(np.float32)
     return np.ascontiguousarray(rows, dtype=np.float32)
+
+
+_FLOAT32_MAX: Final = float(np.finfo(np.float32).max)
+
+
+def search_row(
+    metric: MetricName, row: npt.NDArray[np.floating], inv_norm: float | None
+) -> npt.NDArray[np.float32]:
+    """The float32 vector hnswlib indexes or searches with for one stored ``row``."""
+    if metric == "cosine":
+        assert inv_norm is not None
+        if row.dtype == np.float32 and inv_norm <= _FLOAT32_MAX:
+            return row * inv_norm  # times a Python float, float32 stays float32
+        return (row * inv_norm).astype(np.float32)
+    return row if row.dtype == np.float32 else row.astype(np.float32)
+
+
+def _cosine_score(distance: float) -> float:
+    score = 1.0 - distance
+    return 1.0 if score > 1.0 else -1.0 if score < -1.0 else score
+
+
+def _l2_score(distance: float) -> float:
+    return 1.0 / (1.0 + math.sqrt(distance if distance > 0.0 else 0.0))
+
+
+def _ip_score(distance: float) -> float:
+    return 1.0 - distance
+
+
+def score_function(metric: MetricName) -> Callable[[float], float]:
+    """The score of one hnswlib distance, for a handful of results (no numpy overhead)."""
+    return {"cosine": _cosine_score, "l2": _l2_score, "ip": _ip_score}[metric]

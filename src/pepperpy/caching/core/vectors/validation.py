@@ -86,12 +86,13 @@ def prepare_vector(
     metric: MetricName,
     what: str = "vector",
     copy: bool = True,
-) -> Prepared:
+) -> tuple[npt.NDArray[np.floating], float | None]:
     """Check one vector (a 1-D array or a sequence of numbers) and convert it.
 
-    With ``copy=False`` the result may share memory with ``vector`` (for queries).
-    Raises :class:`~pepperpy.caching.InvalidVectorError` for anything that is not a
-    1-D array of ``dim`` finite real numbers (a non-zero one under cosine).
+    Returns the vector in the storage dtype (a new array unless ``copy=False``, for
+    queries) and, under cosine, ``1 / |vector|``. Raises
+    :class:`~pepperpy.caching.InvalidVectorError` for anything that is not a 1-D array
+    of ``dim`` finite real numbers (a non-zero one under cosine).
     """
     array = vector if type(vector) is np.ndarray else _as_array(vector, what)
     if array.ndim != 1 or array.dtype.kind not in _NUMERIC_KINDS:
@@ -102,16 +103,29 @@ def prepare_vector(
     length = array.shape[0]
     if length != dim:
         _check_length(length, dim, what)
-    row = array.astype(_storage_dtype(array.dtype, dtype), copy=copy)
-    # Fast path: the squared norm in the storage dtype. NaN and inf make it NaN or inf,
-    # which fail the comparison; anything doubtful is decided in float64 below.
-    squared = float(np.dot(row, row))
-    rows = row[None]
+    storage = _storage_dtype(array.dtype, dtype)
+    if array.dtype == storage:
+        row = array.copy() if copy else array
+    else:
+        with np.errstate(over="ignore"):  # an overflow becomes inf, refused below
+            row = array.astype(storage)
+    # The squared norm in float64 cannot overflow for float32 values; NaN and inf make
+    # it NaN or inf, which fail the comparison. Anything doubtful is decided below.
+    squared = _squared64(row) if storage == _FLOAT64 else _squared32(row)
     if 0.0 < squared <= MAX_SQUARED_NORM:
-        if metric != "cosine":
-            return Prepared(rows, None)
-        return Prepared(rows, np.array([1.0 / math.sqrt(squared)]))
-    return Prepared(rows, _check_values(rows, metric, lambda _: what))
+        return row, (1.0 / math.sqrt(squared) if metric == "cosine" else None)
+    inv_norms = _check_values(row[None], metric, lambda _: what)
+    return row, (None if inv_norms is None else float(inv_norms[0]))
+
+
+def _squared32(row: npt.NDArray[np.floating]) -> float:
+    wide = row.astype(_FLOAT64)
+    return float(np.dot(wide, wide))
+
+
+def _squared64(row: npt.NDArray[np.floating]) -> float:
+    with np.errstate(over="ignore"):
+        return float(np.dot(row, row))
 
 
 def prepare_batch(
@@ -131,21 +145,21 @@ def prepare_batch(
     def what(i: int) -> str:
         return f"vector for key {keys[i]!r}" if keys is not None else f"vector #{i}"
 
-    try:
-        array = np.asarray(vectors)
-    except (TypeError, ValueError):  # ragged nesting: find the culprit below
-        array = None
-    if array is None or array.ndim != 2 or array.dtype.kind not in _NUMERIC_KINDS:
-        if isinstance(array, np.ndarray) and array.ndim == 1 and array.size == 0:
-            array = np.empty((0, dim or 0))
-        else:
-            array = _diagnose(vectors, dim, what)
+    if isinstance(vectors, np.ndarray):
+        if vectors.ndim != 2:
+            raise InvalidVectorError(
+                f"a batch must be a 2-D array (one row per vector); got shape {vectors.shape}"
+            )
+        array = _as_array(vectors, "the batch")
+    else:
+        array = _stack(vectors, dim, what)
     if keys is not None and len(keys) != array.shape[0]:
         raise InvalidVectorError(f"got {len(keys)} keys for {array.shape[0]} vectors")
     if array.shape[0] == 0:
         return Prepared(np.empty((0, dim or 0), dtype or _FLOAT64), None)
     _check_length(array.shape[1], dim, what(0) if dim is None else "each vector")
-    rows = array.astype(_storage_dtype(array.dtype, dtype))
+    with np.errstate(over="ignore"):
+        rows = array.astype(_storage_dtype(array.dtype, dtype))
     return Prepared(rows, _check_values(rows, metric, what))
 
 
@@ -168,8 +182,8 @@ def _check_length(length: int, dim: int | None, what: str) -> None:
         raise InvalidVectorError(f"{what} has dimension {length}; this index holds {dim}")
 
 
-def _diagnose(vectors: object, dim: int | None, what: Callable[[int], str]) -> npt.NDArray[Any]:
-    """Check a batch vector by vector, to name the first bad one; stack them if all pass."""
+def _stack(vectors: object, dim: int | None, what: Callable[[int], str]) -> npt.NDArray[Any]:
+    """Check a sequence of vectors one by one (naming the first bad one) and stack them."""
     if isinstance(vectors, (str, bytes)) or not isinstance(vectors, (Sequence, np.ndarray)):
         raise InvalidVectorError(
             f"a batch must be a 2-D array or a sequence of vectors; got {type(vectors).__name__}"
@@ -193,7 +207,8 @@ def _check_values(
     rows: npt.NDArray[np.floating], metric: MetricName, what: Callable[[int], str]
 ) -> npt.NDArray[np.float64] | None:
     """Refuse non-finite values, huge norms and (cosine) zero vectors; 1/norms for cosine."""
-    squared = np.einsum("ij,ij->i", rows, rows, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        squared = np.einsum("ij,ij->i", rows, rows, dtype=np.float64)
     # NaN and inf make the squared norm NaN or inf, which fails these comparisons.
     good = (squared > 0.0) & (squared <= MAX_SQUARED_NORM)
     if metric != "cosine":
