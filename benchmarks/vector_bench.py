@@ -124,7 +124,7 @@ def row(*cells: object) -> None:
 
 
 async def search_section(
-    name: str, data: Matrix, near: Matrix, far: Matrix, ef: int, rounds: int
+    name: str, data: Matrix, near: Matrix, far: Matrix, ef: int, rounds: int, sweep: bool
 ) -> None:
     n, dim = data.shape
     print(
@@ -200,6 +200,29 @@ async def search_section(
             f"{qps / best['hnswlib'][2]:.2f}x",
         )
     print(f"batch insert VectorCache/hnswlib: {raw_build / cache_build:.2f}x the rate")
+    if sweep and cache.index_stats.graph_elements:
+        print(f"-- ef sweep on the same graphs ({name}): recall@10 near/far, best median latency")
+        row("ef", "recall near", "recall far", "hnswlib us", "VectorCache us", "q/s ratio")
+        for ef_value in (32, 50, 64, 100, 128, 160, 200):
+            cache.ef = ef_value
+            raw.set_ef(ef_value)
+            raw_lat, cache_lat = [], []
+            for _ in range(rounds):
+                lat_n, found_n = timed_queries(raw_search, near)
+                lat_f, found_f = timed_queries(raw_search, far)
+                raw_lat.append(statistics.median(lat_n + lat_f))
+                c_n, cfound_n = await cache_queries(near)
+                c_f, cfound_f = await cache_queries(far)
+                cache_lat.append(statistics.median(c_n + c_f))
+            row(
+                str(ef_value),
+                f"{recall(cfound_n, truth_near):.3f}",
+                f"{recall(cfound_f, truth_far):.3f}",
+                f"{min(raw_lat) * 1e6:.1f}",
+                f"{min(cache_lat) * 1e6:.1f}",
+                f"{min(raw_lat) / min(cache_lat):.2f}x",
+            )
+        cache.ef = ef
     print(
         f"memory: hnswlib {raw_bytes / n:.0f} B/vector (index_file_size); VectorCache graph "
         f"{index_stats.graph_elements} elements, search path: "
@@ -370,7 +393,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--churn-size", type=int, default=20_000)
     parser.add_argument("--quick", action="store_true", help="smaller churn and fewer rounds")
-    parser.add_argument("--sections", default="search,memory,ef,crossover,churn")
+    parser.add_argument("--sections", default="search,memory,crossover,churn")
     args = parser.parse_args()
     ef = args.ef or VectorCache().ef
     sections = set(args.sections.split(","))
@@ -382,8 +405,8 @@ def main() -> None:
     )
     data, near, far = synthetic(args.n, args.dim, args.queries)
     if "search" in sections:
-        anyio.run(search_section, "clustered", data, near, far, ef, args.rounds)
-        anyio.run(search_section, "digits", *digits(min(args.queries, 300)), ef, args.rounds)
+        anyio.run(search_section, "clustered", data, near, far, ef, args.rounds, True)
+        anyio.run(search_section, "digits", *digits(min(args.queries, 300)), ef, args.rounds, False)
     if "memory" in sections:
         memory_section(data[: min(args.n, 20_000)])
     if "ef" in sections:
