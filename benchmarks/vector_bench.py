@@ -53,11 +53,17 @@ def clustered(rng: np.random.Generator, n: int, centers: Matrix, noise: float = 
 
 
 def synthetic(n: int, dim: int, queries: int) -> tuple[Matrix, Matrix, Matrix]:
+    """Clusters of points; near queries are drawn like the data, far ones are half random
+    directions, half midpoints between two clusters (true neighbours split between both)."""
     rng = np.random.default_rng(42)
     centers = rng.normal(size=(max(n // 500, 10), dim)).astype(np.float32)
     data = clustered(rng, n, centers)
     near = clustered(rng, queries, centers)
-    far = rng.normal(size=(queries, dim)).astype(np.float32)
+    half = queries // 2
+    pairs = rng.integers(0, len(centers), size=(queries - half, 2))
+    between = (centers[pairs[:, 0]] + centers[pairs[:, 1]]) / 2
+    between += 0.35 * rng.normal(size=between.shape)
+    far = np.concatenate([rng.normal(size=(half, dim)), between]).astype(np.float32)
     return data, near, far
 
 

@@ -394,12 +394,22 @@ def test_recall_near_the_data(built: VectorIndex, data: tuple[list[str], Matrix,
     assert recall_at(built, keys, rows, queries, 10) >= 0.95
 
 
+def far_queries(rng: np.random.Generator, centers: Matrix, n: int) -> Matrix:
+    """Queries far from every stored vector: random directions, and midpoints between two
+    clusters (whose true neighbours split between both)."""
+    random = rng.normal(size=(n // 2, DIM))
+    pairs = rng.integers(0, len(centers), size=(n - n // 2, 2))
+    noise = 0.35 * rng.normal(size=(n - n // 2, DIM))
+    between = (centers[pairs[:, 0]] + centers[pairs[:, 1]]) / 2 + noise
+    return np.concatenate([random, between]).astype(np.float32)
+
+
 @pytest.mark.slow
 def test_recall_far_from_the_data(
     built: VectorIndex, data: tuple[list[str], Matrix, Matrix]
 ) -> None:
-    keys, rows, _ = data
-    queries = np.random.default_rng(2).normal(size=(200, DIM)).astype(np.float32)
+    keys, rows, centers = data
+    queries = far_queries(np.random.default_rng(2), centers, 200)
     assert recall_at(built, keys, rows, queries, 10) >= 0.9
 
 
@@ -421,7 +431,7 @@ def test_recall_after_half_the_vectors_are_replaced(data: tuple[list[str], Matri
         index.maintain()
     assert len(index) == N
     near = clustered(rng, 200, DIM, centers)
-    far = rng.normal(size=(200, DIM)).astype(np.float32)
+    far = far_queries(rng, centers, 200)
     assert recall_at(index, live_keys, live_rows, near, 10) >= 0.95
     assert recall_at(index, live_keys, live_rows, far, 10) >= 0.9
 

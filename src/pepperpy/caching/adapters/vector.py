@@ -29,6 +29,7 @@ from ..core.errors import ConfigurationError, InvalidKeyError
 from ..core.policies import CachePolicy
 from ..core.ttl import TTL, normalize_ttl
 from ..core.vectors import (
+    DEFAULT_EF,
     EXACT_THRESHOLD,
     NO_METADATA,
     IndexStats,
@@ -112,7 +113,7 @@ class VectorCache(CacheBackend):
         *,
         M: int = 16,
         ef_construction: int = 200,
-        ef: int = 50,
+        ef: int = DEFAULT_EF,
         seed: int = 0,
         dtype: object = None,
         threads: int = 1,

@@ -7,13 +7,14 @@ hnswlib (the ``vector`` extra), so :mod:`pepperpy.caching.core` does not import 
 
 from __future__ import annotations
 
-from .index import EXACT_THRESHOLD, NO_METADATA, IndexStats, VectorIndex
+from .index import DEFAULT_EF, EXACT_THRESHOLD, NO_METADATA, IndexStats, VectorIndex
 from .metrics import METRICS, MetricName
 from .rebuild import Rebuild
 from .result import SimilarityResult
 from .validation import MAX_SQUARED_NORM
 
 __all__ = (
+    "DEFAULT_EF",
     "EXACT_THRESHOLD",
     "MAX_SQUARED_NORM",
     "METRICS",

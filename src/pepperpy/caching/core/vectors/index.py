@@ -38,10 +38,15 @@ from .result import SimilarityResult
 from .store import SLOT_MASK, SlotStore
 from .validation import check_dim, check_dtype, prepare_batch, prepare_vector
 
-__all__ = ("EXACT_THRESHOLD", "NO_METADATA", "IndexStats", "VectorIndex")
+__all__ = ("DEFAULT_EF", "EXACT_THRESHOLD", "NO_METADATA", "IndexStats", "VectorIndex")
 
 EXACT_THRESHOLD: Final = 2048
 """Up to this many live vectors, searches are exact (numpy) and no graph is kept."""
+
+DEFAULT_EF: Final = 128
+"""Default HNSW search breadth. At 50 (hnswlib's usual choice) queries near the data
+already reach recall@10 >= 0.99, but queries far from it (between clusters, or random
+directions) fall to 0.75-0.82 on 20k clustered vectors; 128 lifts them above 0.96."""
 
 NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
 """The metadata of a vector stored without any."""
@@ -121,7 +126,7 @@ class VectorIndex:
         dtype: object = None,
         M: int = 16,
         ef_construction: int = 200,
-        ef: int = 50,
+        ef: int = DEFAULT_EF,
         seed: int = 0,
         threads: int = 1,
         replace_deleted: bool = False,
@@ -417,23 +422,30 @@ class VectorIndex:
         dtype = store.vectors.dtype
         query = (row * inv_norm if inv_norm is not None else row).astype(dtype, copy=False)
         high = store.high
-        if high > 2 * len(store):  # mostly holes: score only the live rows
-            slots = store.live_slots()
+        live = len(store)
+        if high > 2 * live:  # mostly holes: score only the live rows
+            slots: npt.NDArray[np.intp] | None = store.live_slots()
+            rows = store.vectors[slots]
             inv = None if store.inv_norms is None else store.inv_norms[slots]
-            scores = exact_scores(self._metric, store.vectors[slots], query, inv)
         else:
-            slots = np.arange(high)
+            slots = None
+            rows = store.vectors[:high]
             inv = None if store.inv_norms is None else store.inv_norms[:high]
-            scores = exact_scores(self._metric, store.vectors[:high], query, inv)
+        scores = exact_scores(self._metric, rows, query, inv)
+        if slots is None and high > live:
             scores[~store.alive[:high]] = -np.inf
         if k < len(scores):
             best = np.argpartition(-scores, k - 1)[:k]
             best = best[np.argsort(-scores[best], kind="stable")]
         else:
-            best = np.argsort(-scores, kind="stable")[:k]
+            best = np.argsort(-scores, kind="stable")
+        picked = (best if slots is None else slots[best]).tolist()
         key_of, metadata_of = store.key_of, store.payload_of
+        cosine = self._metric == "cosine"
         hits = []
-        for slot, score in zip(slots[best].tolist(), scores[best].tolist(), strict=True):
+        for slot, score in zip(picked, scores[best].tolist(), strict=True):
+            if cosine:
+                score = 1.0 if score > 1.0 else -1.0 if score < -1.0 else score
             if threshold is not None and score < threshold:
                 break
             hits.append(_new_result(SimilarityResult, (key_of[slot], score, metadata_of[slot])))

@@ -91,12 +91,10 @@ def exact_scores(
     if metric == "l2":
         diff = rows - query
         return scores_from_distances(metric, np.einsum("ij,ij->i", diff, diff))
-    scores = (rows @ query).astype(np.float64)
-    if metric == "cosine":
+    if metric == "cosine":  # may stray past [-1, 1] by rounding; callers clamp
         assert inv_norms is not None
-        scores *= inv_norms
-        np.clip(scores, -1.0, 1.0, out=scores)
-    return scores
+        return (rows @ query) * inv_norms
+    return (rows @ query).astype(np.float64)
 
 
 def search_rows(
