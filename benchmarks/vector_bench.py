@@ -285,12 +285,13 @@ async def ef_section(data: Matrix, near: Matrix, far: Matrix) -> None:
 
 
 def crossover_section(dim: int, queries: int) -> None:
-    print(f"\n== crossover: exact (numpy) against HNSW, single queries, dim={dim}, k=10 ==")
+    print(f"\n== crossover: exact (numpy) against HNSW, clustered, dim={dim}, k=10, default ef ==")
     row("vectors", "exact us", "hnsw us", "faster")
     rng = np.random.default_rng(5)
-    for n in (256, 512, 1024, 2048, 4096, 8192):
-        data = rng.normal(size=(n, dim)).astype(np.float32)
-        qs = rng.normal(size=(queries, dim)).astype(np.float32)
+    for n in (512, 1024, 2048, 4096, 8192, 16384, 32768):
+        centers = rng.normal(size=(max(n // 500, 10), dim)).astype(np.float32)
+        data = clustered(rng, n, centers)
+        qs = clustered(rng, queries, centers)
         keys = [str(i) for i in range(n)]
         timings = []
         for threshold in (10**9, 0):
@@ -313,81 +314,65 @@ def crossover_section(dim: int, queries: int) -> None:
 
 
 async def churn_section(size: int, dim: int, inserts: int) -> None:
-    print(f"\n== churn: cache full at {size} x {dim}, then {inserts} new keys (each evicts one) ==")
+    """Three caches take the same stream of new keys, in interleaved chunks so machine
+    noise hits all alike; costs are CPU seconds of the process (worker threads too)."""
+    print(f"\n== churn: {size} x {dim} vectors, then {inserts} new keys ==")
     rng = np.random.default_rng(3)
     centers = rng.normal(size=(max(size // 500, 10), dim)).astype(np.float32)
     base = clustered(rng, size, centers)
     fresh = clustered(rng, inserts, centers)
-    near = clustered(rng, 200, centers)
-    results: dict[str, float] = {}
-
-    # raw hnswlib reference: plain appends into a graph of `size`, and in-place replacement
-    raw = hnswlib.Index(space="cosine", dim=dim)
-    raw.init_index(
-        max_elements=size + inserts,
-        M=M,
-        ef_construction=EF_CONSTRUCTION,
-        random_seed=SEED,
-        allow_replace_deleted=True,
-    )
-    raw.add_items(base, np.arange(size), num_threads=1)
-    sample = min(inserts, 2000)
-    start = time.perf_counter()
-    for i in range(sample):
-        raw.add_items(fresh[i : i + 1], [size + i], num_threads=1)
-    results["hnswlib plain insert"] = (time.perf_counter() - start) / sample
-    for i in range(sample):
-        raw.mark_deleted(i)
-    start = time.perf_counter()
-    for i in range(sample):
-        raw.add_items(
-            fresh[i : i + 1], [2 * size + inserts + i], num_threads=1, replace_deleted=True
+    near = clustered(rng, 100, centers)
+    caches = {
+        "plain (no eviction)": VectorCache(max_size=None, similarity_threshold=None),
+        "append+rebuild": VectorCache(max_size=size, similarity_threshold=None),
+        "replace_deleted": VectorCache(
+            max_size=size, similarity_threshold=None, replace_deleted=True
+        ),
+    }
+    raw_plain = hnswlib.Index(space="cosine", dim=dim)
+    raw_plain.init_index(size + inserts, M, EF_CONSTRUCTION, SEED)
+    raw_replace = hnswlib.Index(space="cosine", dim=dim)
+    raw_replace.init_index(size, M, EF_CONSTRUCTION, SEED, allow_replace_deleted=True)
+    for raw in (raw_plain, raw_replace):
+        raw.add_items(base, np.arange(size), num_threads=1)
+    for cache in caches.values():
+        await cache.set_many({f"b{i}": v for i, v in enumerate(base)})
+    cost = dict.fromkeys([*caches, "hnswlib plain", "hnswlib replace_deleted"], 0.0)
+    queries: dict[str, list[float]] = {name: [] for name in caches}
+    peaks = dict.fromkeys(caches, 0)
+    chunk = 250
+    for start in range(0, inserts, chunk):
+        stop = min(start + chunk, inserts)
+        begin = time.process_time()
+        for i in range(start, stop):
+            raw_plain.add_items(fresh[i : i + 1], [size + i], num_threads=1)
+        cost["hnswlib plain"] += time.process_time() - begin
+        begin = time.process_time()
+        for i in range(start, stop):
+            raw_replace.mark_deleted(i)
+            raw_replace.add_items(fresh[i : i + 1], [size + i], num_threads=1, replace_deleted=True)
+        cost["hnswlib replace_deleted"] += time.process_time() - begin
+        for name, cache in caches.items():
+            begin = time.process_time()
+            for i in range(start, stop):
+                await cache.set(f"n{i}", fresh[i])
+            cost[name] += time.process_time() - begin
+            peaks[name] = max(peaks[name], cache.index_stats.graph_capacity)
+            began = time.perf_counter()
+            await cache.find_similar(near[(start // chunk) % len(near)], top_k=10)
+            queries[name].append(time.perf_counter() - began)
+    row("inserts", "CPU us/insert", "vs plain", "graph peak", "query us")
+    reference = cost["plain (no eviction)"]
+    for name, seconds in cost.items():
+        extra = (
+            (f"{peaks[name]}", f"{statistics.median(queries[name]) * 1e6:.0f}")
+            if name in caches
+            else ("-", "-")
         )
-    results["hnswlib replace_deleted"] = (time.perf_counter() - start) / sample
-
-    for mode, replace in (
-        ("VectorCache append+rebuild", False),
-        ("VectorCache replace_deleted", True),
-    ):
-        cache = VectorCache(
-            max_size=size,
-            similarity_threshold=None,
-            policy="lru",
-            seed=SEED,
-            replace_deleted=replace,
-        )
-        # plain inserts fill the last `sample` places: nothing is evicted or reused
-        await cache.set_many({f"b{i}": v for i, v in enumerate(base[: size - sample])})
-        start = time.perf_counter()
-        for i in range(sample):
-            await cache.set(f"p{i}", fresh[i])
-        plain = (time.perf_counter() - start) / sample
-        start = time.perf_counter()
-        query_lat = []
-        peak = 0
-        for i in range(inserts):
-            await cache.set(f"n{i}", fresh[i])
-            if i % 50 == 0:
-                q0 = time.perf_counter()
-                await cache.find_similar(near[(i // 50) % len(near)], top_k=10)
-                query_lat.append(time.perf_counter() - q0)
-            peak = max(peak, cache.index_stats.graph_capacity)
-        churn = (time.perf_counter() - start - sum(query_lat)) / inserts
-        results[f"{mode}: plain insert"] = plain
-        results[f"{mode}: churn insert"] = churn
-        stats = cache.index_stats
-        print(
-            f"{mode}: graph {stats.graph_elements} elements ({stats.graph_deleted} removed), "
-            f"peak capacity {peak}, slots {stats.slots}; query during churn "
-            f"median {statistics.median(query_lat) * 1e6:.0f} us"
-        )
-    row("operation", "us/insert", "vs hnswlib plain")
-    reference = results["hnswlib plain insert"]
-    for name, seconds in results.items():
-        row(name, f"{seconds * 1e6:.0f}", f"{seconds / reference:.2f}x")
-    for mode in ("VectorCache append+rebuild", "VectorCache replace_deleted"):
-        ratio = results[f"{mode}: churn insert"] / results[f"{mode}: plain insert"]
-        print(f"{mode}: churn insert / its own plain insert = {ratio:.2f}x")
+        base_cost = reference if name in caches else cost["hnswlib plain"]
+        row(name, f"{seconds / inserts * 1e6:.0f}", f"{seconds / base_cost:.2f}x", *extra)
+    for name, cache in caches.items():
+        print(f"{name}: {cache.index_stats}")
 
 
 def main() -> None:

@@ -152,7 +152,9 @@ class SlotStore:
 
     def _grow(self, needed: int) -> None:
         """New, larger arrays (new objects: a rebuild reading the old keeps them)."""
-        size = max(_MIN_SLOTS, needed, 2 * len(self.alive))
+        # 1.25x: a full cache needs one row more than its size for a moment (a new
+        # vector comes in before the evicted one leaves); doubling would waste half.
+        size = max(_MIN_SLOTS, needed, len(self.alive) + len(self.alive) // 4)
         high = self.high
 
         def grown(old: npt.NDArray[Any], fill: object = 0) -> npt.NDArray[Any]:
