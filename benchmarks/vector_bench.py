@@ -325,6 +325,9 @@ async def churn_section(size: int, dim: int, inserts: int) -> None:
     caches = {
         "plain (no eviction)": VectorCache(max_size=None, similarity_threshold=None),
         "append+rebuild": VectorCache(max_size=size, similarity_threshold=None),
+        "append+rebuild ratio 2": VectorCache(
+            max_size=size, similarity_threshold=None, rebuild_ratio=2.0
+        ),
         "replace_deleted": VectorCache(
             max_size=size, similarity_threshold=None, replace_deleted=True
         ),
@@ -383,6 +386,7 @@ def main() -> None:
     parser.add_argument("--ef", type=int, default=None, help="default: VectorCache's default")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--churn-size", type=int, default=20_000)
+    parser.add_argument("--churn-inserts", type=int, default=None, help="default: 2x size")
     parser.add_argument("--quick", action="store_true", help="smaller churn and fewer rounds")
     parser.add_argument("--sections", default="search,memory,crossover,churn")
     args = parser.parse_args()
@@ -405,7 +409,8 @@ def main() -> None:
     if "crossover" in sections:
         crossover_section(args.dim, 200)
     if "churn" in sections:
-        anyio.run(churn_section, args.churn_size, args.dim, args.churn_size)
+        inserts = args.churn_inserts or 2 * args.churn_size
+        anyio.run(churn_section, args.churn_size, args.dim, inserts)
 
 
 if __name__ == "__main__":

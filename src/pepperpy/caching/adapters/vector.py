@@ -95,10 +95,14 @@ class VectorCache(CacheBackend):
     Search: exact (numpy) up to ``exact_threshold`` live vectors, an HNSW graph
     (hnswlib) beyond; ``M``, ``ef_construction`` and ``ef`` are its parameters (larger:
     better recall, slower), ``seed`` makes it reproducible, ``threads`` is how many
-    threads hnswlib uses for a batch insert. ``replace_deleted=True`` makes inserts
-    take over the graph places of removed vectors (smallest memory, about 4x the insert
-    cost) instead of appending and rebuilding the graph once half of it is removed
-    (the default).
+    threads hnswlib uses for a batch insert.
+
+    Churn: by default inserts append to the graph, which is rebuilt (in a worker
+    thread) once it holds ``rebuild_ratio`` removed elements per live one: higher
+    ratios rebuild less often but let the graph grow to ``1 + rebuild_ratio`` times the
+    live count and make searches wade through more removed elements.
+    ``replace_deleted=True`` makes inserts take over the places of removed elements
+    instead (the graph stays at the live count; each insert costs more).
     """
 
     def __init__(
@@ -119,6 +123,7 @@ class VectorCache(CacheBackend):
         threads: int = 1,
         replace_deleted: bool = False,
         exact_threshold: int = EXACT_THRESHOLD,
+        rebuild_ratio: float = 1.0,
     ) -> None:
         super().__init__()
         self._threshold = _check_threshold(similarity_threshold, "similarity_threshold")
@@ -136,6 +141,7 @@ class VectorCache(CacheBackend):
             threads=threads,
             replace_deleted=replace_deleted,
             exact_threshold=exact_threshold,
+            rebuild_ratio=rebuild_ratio,
         )
         self._clock = clock
         self._touch = self._engine.policy.access_recorder()

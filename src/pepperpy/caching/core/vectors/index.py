@@ -482,7 +482,10 @@ class VectorIndex:
             labels=store.labels(slots),
             vectors=store.vectors,
             inv_norms=store.inv_norms,
-            capacity=int(len(slots) * (1.0 + self._rebuild_ratio)) + 64,
+            # Room for the churn until the next rebuild; replacing in place needs none.
+            capacity=len(slots)
+            + 64
+            + (0 if self._params.replace_deleted else int(len(slots) * self._rebuild_ratio)),
         )
         self._job = job
         self._log = []
