@@ -30,7 +30,6 @@ from .metrics import (
     check_metric,
     exact_scores,
     hnsw_space,
-    score_function,
     search_row,
     search_rows,
 )
@@ -115,7 +114,6 @@ class VectorIndex:
         "_metric",
         "_params",
         "_rebuild_ratio",
-        "_score",
         "_store",
     )
 
@@ -137,7 +135,6 @@ class VectorIndex:
         self._dim_given = check_dim(dim)
         self._dtype_given = check_dtype(dtype)
         self._metric: MetricName = check_metric(metric)
-        self._score = score_function(self._metric)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ConfigurationError(f"seed must be a non-negative int; got {seed!r}")
         if isinstance(exact_threshold, bool) or not isinstance(exact_threshold, int):
@@ -396,6 +393,8 @@ class VectorIndex:
         metric = self._metric
         bound = -math.inf if threshold is None else threshold
         hits = []
+        # The formulas of metrics.scores_from_distances, on a handful of plain floats:
+        # numpy's per-call overhead would exceed the arithmetic.
         for label, distance in zip(labels, distances, strict=True):
             if metric == "cosine":
                 score = (1.0 - distance) * scale

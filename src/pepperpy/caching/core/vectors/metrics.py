@@ -14,8 +14,6 @@ threshold always means "score >= threshold":
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from typing import Final, Literal, TypeAlias
 
 import numpy as np
@@ -29,7 +27,6 @@ __all__ = (
     "check_metric",
     "exact_scores",
     "hnsw_space",
-    "score_function",
     "scores_from_distances",
     "search_row",
     "search_rows",
@@ -122,21 +119,3 @@ def search_row(
             return row * inv_norm  # times a Python float, float32 stays float32
         return (row * inv_norm).astype(np.float32)
     return row if row.dtype == np.float32 else row.astype(np.float32)
-
-
-def _cosine_score(distance: float) -> float:
-    score = 1.0 - distance
-    return 1.0 if score > 1.0 else -1.0 if score < -1.0 else score
-
-
-def _l2_score(distance: float) -> float:
-    return 1.0 / (1.0 + math.sqrt(distance if distance > 0.0 else 0.0))
-
-
-def _ip_score(distance: float) -> float:
-    return 1.0 - distance
-
-
-def score_function(metric: MetricName) -> Callable[[float], float]:
-    """The score of one hnswlib distance, for a handful of results (no numpy overhead)."""
-    return {"cosine": _cosine_score, "l2": _l2_score, "ip": _ip_score}[metric]
