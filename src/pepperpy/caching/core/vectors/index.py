@@ -15,7 +15,6 @@ there and 4.3x at 100k vectors.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, final
@@ -28,14 +27,14 @@ from .graph import Graph, GraphParams
 from .metrics import (
     MetricName,
     check_metric,
-    exact_scores,
     hnsw_space,
     search_row,
     search_rows,
 )
 from .rebuild import Rebuild
 from .result import SimilarityResult
-from .store import SLOT_MASK, SlotStore
+from .search import exact_search, graph_hits
+from .store import SlotStore
 from .validation import check_dim, check_dtype, prepare_batch, prepare_vector
 
 __all__ = ("DEFAULT_EF", "EXACT_THRESHOLD", "NO_METADATA", "IndexStats", "VectorIndex")
@@ -50,9 +49,6 @@ directions) fall to 0.75-0.82 on 20k clustered vectors; 128 lifts them above 0.9
 
 NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
 """The metadata of a vector stored without any."""
-
-# SimilarityResult's own __new__ is a Python function; tuple.__new__ skips that frame.
-_new_result: Final = tuple.__new__
 
 
 @final
@@ -382,74 +378,8 @@ class VectorIndex:
                 found = graph.search(search_row(self._metric, row, inv_norm), k)
                 scale = 1.0
             if found is not None:
-                return self._graph_hits(found[0], found[1], scale, threshold)
-        return self._exact_search(row, inv_norm, k, threshold)
-
-    def _graph_hits(
-        self, labels: list[int], distances: list[float], scale: float, threshold: float | None
-    ) -> list[SimilarityResult]:
-        store = self._store
-        key_of, metadata_of = store.key_of, store.payload_of
-        metric = self._metric
-        bound = -math.inf if threshold is None else threshold
-        hits = []
-        # The formulas of metrics.scores_from_distances, on a handful of plain floats:
-        # numpy's per-call overhead would exceed the arithmetic.
-        for label, distance in zip(labels, distances, strict=True):
-            if metric == "cosine":
-                score = (1.0 - distance) * scale
-                score = 1.0 if score > 1.0 else -1.0 if score < -1.0 else score
-            elif metric == "l2":
-                score = 1.0 / (1.0 + math.sqrt(distance if distance > 0.0 else 0.0))
-            else:
-                score = 1.0 - distance
-            if score < bound:
-                break  # nearest first: every later score is lower
-            slot = label & SLOT_MASK
-            key = key_of[slot]
-            if key is not None:  # always, while the graph is in sync with the store
-                hits.append(_new_result(SimilarityResult, (key, score, metadata_of[slot])))
-        return hits
-
-    def _exact_search(
-        self,
-        row: npt.NDArray[np.floating],
-        inv_norm: float | None,
-        k: int,
-        threshold: float | None,
-    ) -> list[SimilarityResult]:
-        store = self._store
-        dtype = store.vectors.dtype
-        query = (row * inv_norm if inv_norm is not None else row).astype(dtype, copy=False)
-        high = store.high
-        live = len(store)
-        if high > 2 * live:  # mostly holes: score only the live rows
-            slots: npt.NDArray[np.intp] | None = store.live_slots()
-            rows = store.vectors[slots]
-            inv = None if store.inv_norms is None else store.inv_norms[slots]
-        else:
-            slots = None
-            rows = store.vectors[:high]
-            inv = None if store.inv_norms is None else store.inv_norms[:high]
-        scores = exact_scores(self._metric, rows, query, inv)
-        if slots is None and high > live:
-            scores[~store.alive[:high]] = -np.inf
-        if k < len(scores):
-            best = np.argpartition(-scores, k - 1)[:k]
-            best = best[np.argsort(-scores[best], kind="stable")]
-        else:
-            best = np.argsort(-scores, kind="stable")
-        picked = (best if slots is None else slots[best]).tolist()
-        key_of, metadata_of = store.key_of, store.payload_of
-        cosine = self._metric == "cosine"
-        hits = []
-        for slot, score in zip(picked, scores[best].tolist(), strict=True):
-            if cosine:
-                score = 1.0 if score > 1.0 else -1.0 if score < -1.0 else score
-            if threshold is not None and score < threshold:
-                break
-            hits.append(_new_result(SimilarityResult, (key_of[slot], score, metadata_of[slot])))
-        return hits
+                return graph_hits(self._store, self._metric, found[0], found[1], scale, threshold)
+        return exact_search(self._store, self._metric, row, inv_norm, k, threshold)
 
     # -- rebuilds ------------------------------------------------------------------
 
