@@ -351,3 +351,33 @@ async def test_get_or_set_stores_a_vector_once() -> None:
             group.start_soon(cache.get_or_set, "e", embed)
     assert calls == 1
     assert (await cache.get("e")).tolist() == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("policy", POLICY_NAMES)
+async def test_random_operations_keep_the_index_and_the_keys_in_step(policy: str) -> None:
+    rng = np.random.default_rng(hash(policy) % 1000)
+    clock = FakeClock()
+    cache = VectorCache(
+        max_size=40, policy=policy, similarity_threshold=None, clock=clock, exact_threshold=8
+    )
+    names = [f"k{i}" for i in range(80)]
+    for step in range(600):
+        action = rng.integers(0, 6)
+        key = names[rng.integers(0, len(names))]
+        if action <= 1:
+            ttl = None if rng.random() < 0.5 else float(rng.integers(1, 20))
+            await cache.set(key, rng.normal(size=4), ttl=ttl)
+        elif action == 2:
+            picked = rng.choice(names, size=5, replace=False).tolist()
+            await cache.set_many({k: rng.normal(size=4) for k in picked})
+        elif action == 3:
+            await cache.delete(key)
+        elif action == 4:
+            clock.now += float(rng.integers(0, 5))
+        else:
+            results = await cache.find_similar(rng.normal(size=4), top_k=10)
+            assert all([await cache.contains(result.key) for result in results])
+        if step % 50 == 0:
+            live = [name for name in names if await cache.contains(name)]
+            assert cache.size == len(live) == cache.index_stats.live
+            assert sorted(await everything(cache, rng.normal(size=4))) == sorted(live)

@@ -279,11 +279,12 @@ class VectorCache(CacheBackend):
             with anyio.CancelScope(shield=True):
                 add = partial(self._index.add_many, keys, vectors, views)
                 await self._call(add, self._index.insert_work(len(keys)))
+                position = {key: i for i, key in enumerate(keys)}
                 for start in range(0, len(keys), _CHUNK):
                     if start:
                         await anyio.lowlevel.checkpoint()
-                    for key in keys[start : start + _CHUNK]:
-                        self._store(key, seconds)
+                    for i in range(start, min(start + _CHUNK, len(keys))):
+                        self._store(keys[i], seconds, position, i)
                 job = self._start_rebuild()
         if job is not None:
             await self._rebuild(job)
@@ -427,13 +428,28 @@ class VectorCache(CacheBackend):
             return operation()
         return await anyio.to_thread.run_sync(operation)
 
-    def _store(self, key: str, seconds: float | None) -> None:
+    def _store(
+        self,
+        key: str,
+        seconds: float | None,
+        batch: Mapping[str, int] | None = None,
+        position: int = 0,
+    ) -> None:
         """Record ``key`` in the engine (its vector and metadata are already in the
-        index) and remove from the index whatever the engine dropped to make room."""
+        index) and remove from the index whatever the engine dropped to make room.
+
+        In a batch (``batch`` maps its keys to their positions, ``key`` is at
+        ``position``), the engine may drop the old entry of a key the batch writes later:
+        the index already holds that key's new vector, which stays.
+        """
         now = self._read_clock() if seconds is not None else self._now()
         removals = self._engine.set(key, None, now, seconds)
         if removals:
-            self._index.remove_many([removal.key for removal in removals])
+            if batch is None:
+                doomed = [removal.key for removal in removals]
+            else:
+                doomed = [r.key for r in removals if batch.get(r.key, -1) <= position]
+            self._index.remove_many(doomed)
 
     async def _reclaim(self, now: float) -> None:
         """Remove expired vectors from the engine and the index (the caller holds the
