@@ -41,6 +41,8 @@ nitpick_ignore = [
     for role in ("py:class", "py:exc", "py:func", "py:data", "py:obj")
 ]
 # Internal type aliases that appear in public signatures.
-nitpick_ignore += [("py:class", "ExecutorChoice"), ("py:class", "Subscriber")]
+nitpick_ignore += [
+    ("py:class", name) for name in ("ExecutorChoice", "Subscriber", "GraphParams", "MetricName")
+]
 html_theme = "alabaster"
 exclude_patterns = ["_build"]

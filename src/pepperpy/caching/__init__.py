@@ -26,6 +26,7 @@ from .core import (
     FIFOPolicy,
     InvalidKeyError,
     InvalidTTLError,
+    InvalidVectorError,
     JsonSerializer,
     LFUPolicy,
     LRUPolicy,
@@ -48,7 +49,9 @@ if TYPE_CHECKING:
     from .adapters import Cache, CacheBackend, Clock, MemoryCache, RemovalListener, cached
     from .adapters.distributed import DistributedCache
     from .adapters.redis import RedisCache
+    from .adapters.vector import VectorCache
     from .core.serializers.numpy_serializer import NumpySerializer
+    from .core.vectors.result import SimilarityResult
     from .migration import MigrationHelper
 
 __all__ = (
@@ -71,6 +74,7 @@ __all__ = (
     "FIFOPolicy",
     "InvalidKeyError",
     "InvalidTTLError",
+    "InvalidVectorError",
     "JsonSerializer",
     "LFUPolicy",
     "LRUPolicy",
@@ -87,9 +91,11 @@ __all__ = (
     "SIEVEPolicy",
     "SerializationError",
     "Serializer",
+    "SimilarityResult",
     "StringSerializer",
     "TTLTypeError",
     "TinyLFUPolicy",
+    "VectorCache",
     "cached",
 )
 

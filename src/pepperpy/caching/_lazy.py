@@ -21,6 +21,8 @@ LAZY_NAMES: dict[str, tuple[str, str]] = {
     "NumpySerializer": ("pepperpy.caching.core.serializers.numpy_serializer", "vector"),
     "DistributedCache": ("pepperpy.caching.adapters.distributed", "redis"),
     "RedisCache": ("pepperpy.caching.adapters.redis", "redis"),
+    "VectorCache": ("pepperpy.caching.adapters.vector", "vector"),
+    "SimilarityResult": ("pepperpy.caching.core.vectors.result", "vector"),
 }
 
 

@@ -14,6 +14,7 @@ from .errors import (
     ConfigurationError,
     InvalidKeyError,
     InvalidTTLError,
+    InvalidVectorError,
     SerializationError,
     TTLTypeError,
 )
@@ -58,6 +59,7 @@ __all__ = (
     "FIFOPolicy",
     "InvalidKeyError",
     "InvalidTTLError",
+    "InvalidVectorError",
     "JsonSerializer",
     "LFUPolicy",
     "LRUPolicy",

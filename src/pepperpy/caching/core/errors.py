@@ -14,6 +14,9 @@
   not be decoded or failed their signature check.
 * :class:`BackendError` — the store itself failed (connection lost, timeout, server
   error). The original exception is chained as ``__cause__``.
+* :class:`InvalidVectorError` — a vector a vector cache cannot store or search with:
+  wrong shape or dimension, NaN or infinite values, a zero vector under the cosine
+  metric, non-numeric data. Also a :class:`ValueError`.
 
 Whatever a cache raises for bad input, the cache is left unchanged.
 """
@@ -26,6 +29,7 @@ __all__ = (
     "ConfigurationError",
     "InvalidKeyError",
     "InvalidTTLError",
+    "InvalidVectorError",
     "SerializationError",
     "TTLTypeError",
 )
@@ -57,3 +61,8 @@ class SerializationError(CacheError):
 
 class BackendError(CacheError):
     """The storage backend failed; the original exception is the ``__cause__``."""
+
+
+class InvalidVectorError(CacheError, ValueError):
+    """A vector has the wrong shape or dimension, non-finite values, or (under the cosine
+    metric) no direction at all: the zero vector."""
