@@ -181,13 +181,7 @@ class CacheEngine:
 
     def delete(self, key: str, now: float) -> bool:
         """Remove ``key``; ``True`` if it held a live value (an expired one is dropped too)."""
-        try:
-            found = key in self._values
-        except TypeError:
-            raise InvalidKeyError(_bad_key(key)) from None
-        if not found:
-            if not isinstance(key, str):
-                raise InvalidKeyError(_bad_key(key))
+        if not self._stored(key):
             return False
         live = self._live(key, now)
         self._drop(key)
@@ -292,14 +286,18 @@ class CacheEngine:
 
     # -- internals -----------------------------------------------------------------
 
-    def _live(self, key: str, now: float) -> bool:
+    def _stored(self, key: str) -> bool:
+        """Whether ``key`` has an entry, live or expired; InvalidKeyError for a non-str."""
         try:
             found = key in self._values
         except TypeError:
             raise InvalidKeyError(_bad_key(key)) from None
-        if not found:
-            if not isinstance(key, str):
-                raise InvalidKeyError(_bad_key(key))
+        if not found and not isinstance(key, str):
+            raise InvalidKeyError(_bad_key(key))
+        return found
+
+    def _live(self, key: str, now: float) -> bool:
+        if not self._stored(key):
             return False
         expires_at = self._deadlines.get(key)
         return expires_at is None or expires_at > now
