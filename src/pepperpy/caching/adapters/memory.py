@@ -49,7 +49,17 @@ class MemoryCache(CacheBackend):
     atomic with respect to other tasks.
     """
 
-    __slots__ = ("_clock", "_deadlines", "_engine", "_get", "_on_evict", "_reaper", "_user_clock")
+    __slots__ = (
+        "_clock",
+        "_deadlines",
+        "_engine",
+        "_get",
+        "_on_evict",
+        "_reaper",
+        "_set",
+        "_timed",
+        "_user_clock",
+    )
 
     def __init__(
         self,
@@ -67,6 +77,8 @@ class MemoryCache(CacheBackend):
             raise ConfigurationError(f"on_evict must be a callable or None; got {on_evict!r}")
         self._engine = CacheEngine(max_size, policy, default_ttl)
         self._get = self._engine.get
+        self._set = self._engine.set
+        self._timed = self._engine.default_ttl is not None
         self._deadlines = self._engine.deadlines
         self._user_clock = clock
         self._clock: Clock | None = clock
@@ -82,8 +94,10 @@ class MemoryCache(CacheBackend):
 
     async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
         """Store ``value`` under ``key``; ``ttl=None`` applies the default TTL."""
-        removed = self._engine.set(key, value, self._now(), ttl)
-        if removed:
+        # The clock is read only when the write's answer can depend on it.
+        now = self._now() if ttl is not None or self._timed or self._deadlines else 0.0
+        removed = self._set(key, value, now, ttl)
+        if removed and self._on_evict is not None:
             self._report(removed)
 
     # -- the rest of the interface ---------------------------------------------------
