@@ -8,7 +8,6 @@ included) before it goes back to its node's pool.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +16,7 @@ from redis.asyncio.cluster import ClusterNode, RedisCluster
 
 from ...core.errors import BackendError
 from ...core.remote import Command
-from .asyncio_common import LoopGuard, open_subscriber
+from .asyncio_common import LoopGuard, close_client, open_subscriber
 from .errors import backend_error
 from .executor import Connection, RedisExecutor, Subscriber, node_reply
 
@@ -108,9 +107,7 @@ class AsyncioClusterExecutor(RedisExecutor):
 
     async def _close_client(self) -> None:
         if self._owns_client:
-            with anyio.CancelScope(shield=True):
-                with contextlib.suppress(Exception):  # closing: nothing more to do
-                    await self._client.aclose()
+            await close_client(self._client)
 
     async def aclose(self) -> None:
         await self._guard.close()

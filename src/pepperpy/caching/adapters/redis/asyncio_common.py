@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from typing import Any
 
 import anyio
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -11,7 +12,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from ...core.errors import BackendError
 from .executor import Connection, RawMessage, Subscriber, pubsub_message, subscribe_commands
 
-__all__ = ("AsyncioSubscriber", "LoopGuard", "close_connection", "open_subscriber")
+__all__ = (
+    "AsyncioSubscriber",
+    "LoopGuard",
+    "close_client",
+    "close_connection",
+    "open_subscriber",
+)
 
 
 async def close_connection(conn: Connection) -> None:
@@ -19,6 +26,13 @@ async def close_connection(conn: Connection) -> None:
     with anyio.CancelScope(shield=True):
         with contextlib.suppress(Exception):  # closing: nothing more to do
             await conn.disconnect(nowait=True)
+
+
+async def close_client(client: Any) -> None:
+    """Close a ``redis.asyncio`` client, even while the calling task is being cancelled."""
+    with anyio.CancelScope(shield=True):
+        with contextlib.suppress(Exception):  # closing: nothing more to do
+            await client.aclose()
 
 
 class LoopGuard:

@@ -14,7 +14,6 @@ goes back to the idle list.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Coroutine, Sequence
 from time import monotonic
 from typing import Any, Final, TypeVar
@@ -26,7 +25,7 @@ from redis.exceptions import ResponseError
 
 from ...core.errors import BackendError
 from ...core.remote import Command
-from .asyncio_common import LoopGuard, close_connection, open_subscriber
+from .asyncio_common import LoopGuard, close_client, close_connection, open_subscriber
 from .errors import backend_error
 from .executor import Connection, RedisExecutor, Subscriber
 
@@ -198,9 +197,7 @@ class AsyncioSingleExecutor(RedisExecutor):
         while self._open:
             await close_connection(self._open.pop())
         if self._owns_client:
-            with anyio.CancelScope(shield=True):
-                with contextlib.suppress(Exception):  # closing: nothing more to do
-                    await self._client.aclose()
+            await close_client(self._client)
 
     async def aclose(self) -> None:
         await self._guard.close()
