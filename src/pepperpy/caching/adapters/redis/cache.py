@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, final
 
+import anyio
 import anyio.lowlevel
 import sniffio
 
@@ -178,6 +180,21 @@ class RedisCache(DistributedCache):
 
     # -- primitives for DistributedCache ------------------------------------------------
 
+    @contextmanager
+    def _whole_operation(self) -> Iterator[None]:
+        """Bound an operation of several round trips by ``timeout`` as a whole.
+
+        Each round trip also has its own deadline; this one covers their sum. A
+        round trip cut short discards its connection, as any cancelled one does.
+        """
+        try:
+            with anyio.fail_after(self.timeout):
+                yield
+        except TimeoutError:
+            raise BackendError(
+                f"{self!r}: the operation did not complete within {self.timeout} s"
+            ) from None
+
     async def _fetch(self, key: bytes) -> bytes | None:
         payload: bytes | None = await (await self._bind()).call(get_command(key))
         return payload
@@ -188,7 +205,13 @@ class RedisCache(DistributedCache):
         if len(rounds) == 1 and len(rounds[0]) == 1:  # one MGET, replies in key order
             values: list[bytes | None] = await executor.call(rounds[0][0][1])
             return values
-        found: list[bytes | None] = [None] * len(keys)
+        with self._whole_operation():
+            return await self._fetch_rounds(executor, rounds, len(keys))
+
+    async def _fetch_rounds(
+        self, executor: RedisExecutor, rounds: list[Any], count: int
+    ) -> list[bytes | None]:
+        found: list[bytes | None] = [None] * count
         for round_ in rounds:
             if len(round_) == 1:
                 replies = [await executor.call(round_[0][1])]
@@ -215,13 +238,19 @@ class RedisCache(DistributedCache):
         self, keys: list[bytes], payloads: list[bytes], ttl: float | None
     ) -> None:
         executor = await self._bind()
-        await self._run_rounds(executor, write_rounds(keys, payloads, ttl, executor.cluster))
+        rounds = write_rounds(keys, payloads, ttl, executor.cluster)
+        if len(rounds) == 1:
+            await self._run_rounds(executor, rounds)
+            return
+        with self._whole_operation():
+            await self._run_rounds(executor, rounds)
 
     async def _remove(self, keys: list[bytes]) -> int:
         executor = await self._bind()
         if len(keys) == 1:
             return int(await executor.call(("UNLINK", keys[0])))
-        replies = await self._run_rounds(executor, unlink_rounds(keys, executor.cluster))
+        with self._whole_operation():
+            replies = await self._run_rounds(executor, unlink_rounds(keys, executor.cluster))
         return sum(int(reply) for reply in replies)
 
     async def _exists(self, key: bytes) -> bool:
@@ -246,7 +275,12 @@ class RedisCache(DistributedCache):
                     break
 
     async def _scan(self, pattern: bytes, remove: bool) -> int:
-        """Walk every primary with SCAN MATCH ``pattern``; count (and UNLINK) the keys."""
+        """Walk every primary with SCAN MATCH ``pattern``; count (and UNLINK) the keys.
+
+        ``timeout`` bounds each round trip here, not the whole walk: clearing a large
+        namespace takes as long as it takes, and a timeout midway would leave it
+        half cleared for no benefit.
+        """
         total = 0
         async for keys in self._scan_keys(pattern):
             if remove:
