@@ -20,13 +20,14 @@ from ..core.serializers import Serializer, resolve_serializer
 from ..core.ttl import TTL, normalize_ttl
 from .backend import CacheBackend
 
-__all__ = ("DistributedCache",)
+__all__ = ("DistributedCache", "check_timeout")
 
 _log: Final = logging.getLogger("pepperpy.caching")
 _ABSENT: Any = object()
 
 
-def _check_timeout(timeout: object) -> float:
+def check_timeout(timeout: object) -> float:
+    """``timeout`` as float seconds if it is positive and finite; ConfigurationError if not."""
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise ConfigurationError(f"timeout must be a positive number of seconds; got {timeout!r}")
     if not (timeout > 0 and math.isfinite(timeout)):
@@ -61,7 +62,7 @@ class DistributedCache(CacheBackend):
         self._space = KeySpace(namespace)
         self._serializer = resolve_serializer(serializer)
         self._default_ttl = normalize_ttl(default_ttl)
-        self._timeout = _check_timeout(timeout)
+        self._timeout = check_timeout(timeout)
         self._fail_open = bool(fail_open)
         self._hits = 0
         self._misses = 0

@@ -6,13 +6,13 @@ which never shows it, and :meth:`secrets` lists what error messages must not con
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ...core.errors import ConfigurationError
+from ..distributed import check_timeout
 
 __all__ = ("ExecutorChoice", "RedisOptions", "StartupNode", "parse_startup_nodes")
 
@@ -53,14 +53,6 @@ def parse_startup_nodes(nodes: object) -> tuple[StartupNode, ...]:
     return tuple(parsed)
 
 
-def _check_timeout(timeout: object) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise ConfigurationError(f"timeout must be a positive number of seconds; got {timeout!r}")
-    if not (timeout > 0 and math.isfinite(timeout)):
-        raise ConfigurationError(f"timeout must be a positive number of seconds; got {timeout!r}")
-    return float(timeout)
-
-
 def _redact_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
@@ -97,7 +89,7 @@ class RedisOptions:
                 raise ConfigurationError(f"{name} must be a non-negative int; got {value!r}")
         if self.max_threads < 1:
             raise ConfigurationError(f"max_threads must be >= 1; got {self.max_threads!r}")
-        object.__setattr__(self, "timeout", _check_timeout(self.timeout))
+        object.__setattr__(self, "timeout", check_timeout(self.timeout))
         if self.executor not in ("auto", "asyncio", "thread"):
             raise ConfigurationError(
                 f"executor must be 'auto', 'asyncio' or 'thread'; got {self.executor!r}"
