@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from types import TracebackType
 from typing import Any, Final, Self, final
 
 import anyio
@@ -205,14 +204,6 @@ class MemoryCache(CacheBackend):
             reaper.start_soon(self._reap_forever)
             self._reaper = reaper
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Stop the background reaper, if running, and forget the bound clock.
