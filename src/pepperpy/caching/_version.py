@@ -5,3 +5,4 @@ The build backend reads it from here for the package metadata, and both
 """
 
 __version__ = "0.1.0"
+"""The version of pepperpy-caching, as in its package metadata (``pip show``)."""
