@@ -82,32 +82,41 @@ def test_text_that_is_not_utf8_says_so(tmp_path: Path) -> None:
 # -- CSV and TSV -----------------------------------------------------------------
 
 
-def test_a_header_is_detected_and_the_key_column_found_by_its_name(tmp_path: Path) -> None:
-    path = write(tmp_path / "trace.csv", 'time,key,size\n1,"a,1",10\n2,b,20\n\n3,"a,1",30\n')
+# (file, the keys read by default, how they were read, the keys of other columns)
+COLUMNS = [
+    pytest.param(
+        'time,key,size\n1,"a,1",10\n2,b,20\n\n3,"a,1",30\n',
+        ["a,1", "b", "a,1"],
+        "CSV with a header row, keys from column 2 ('key')",
+        {"key": ["a,1", "b", "a,1"], "1": ["1", "2", "3"], "3": ["10", "20", "30"]},
+        id="a header, and the key column found by its name",
+    ),
+    pytest.param(
+        "when,who\n100,ada\n101,bob\n102,ada\n",
+        ["100", "101", "102"],  # no column is named like a key
+        "CSV with a header row, keys from column 1 ('when')",
+        {"who": ["ada", "bob", "ada"], "2": ["ada", "bob", "ada"]},
+        id="a header of unknown names, told by numbers below a word",
+    ),
+    pytest.param(
+        "a,1\nb,2\na,3\n",
+        ["a", "b", "a"],
+        "CSV with no header row, keys from column 1",
+        {"1": ["a", "b", "a"], "2": ["1", "2", "3"]},
+        id="a headerless file keeps its first row",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "keys", "description", "by_column"), COLUMNS)
+def test_header_and_key_column(
+    tmp_path: Path, text: str, keys: list[str], description: str, by_column: dict[str, list[str]]
+) -> None:
+    path = write(tmp_path / "trace.csv", text)
     trace = read_trace(path)
-    assert trace.keys == ["a,1", "b", "a,1"]
-    assert trace.description == "CSV with a header row, keys from column 2 ('key')"
-    assert read_trace(path, column="key").keys == ["a,1", "b", "a,1"]
-    assert read_trace(path, column="1").keys == ["1", "2", "3"]
-    assert read_trace(path, column="3").keys == ["10", "20", "30"]
-
-
-def test_a_header_of_unknown_names_is_told_by_numbers_below_a_word(tmp_path: Path) -> None:
-    path = write(tmp_path / "trace.csv", "when,who\n100,ada\n101,bob\n102,ada\n")
-    trace = read_trace(path)
-    assert trace.keys == ["100", "101", "102"]  # no column is named like a key
-    assert "a header row, keys from column 1 ('when')" in trace.description
-    assert read_trace(path, column="who").keys == ["ada", "bob", "ada"]
-    assert read_trace(path, column="2").keys == ["ada", "bob", "ada"]
-
-
-def test_a_headerless_csv_keeps_its_first_row(tmp_path: Path) -> None:
-    path = write(tmp_path / "trace.csv", "a,1\nb,2\na,3\n")
-    trace = read_trace(path)
-    assert trace.keys == ["a", "b", "a"]
-    assert trace.description == "CSV with no header row, keys from column 1"
-    assert read_trace(path, column="1").keys == ["a", "b", "a"]
-    assert read_trace(path, column="2").keys == ["1", "2", "3"]
+    assert (trace.keys, trace.description) == (keys, description)
+    for column, expected in by_column.items():
+        assert read_trace(path, column=column).keys == expected, column
 
 
 def test_header_can_be_forced_either_way(tmp_path: Path) -> None:
