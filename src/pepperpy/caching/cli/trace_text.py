@@ -95,8 +95,7 @@ def looks_like_header(rows: list[list[str]]) -> bool:
 def choose_column(rows: list[list[str]], column: str | None, header: bool | None) -> ColumnChoice:
     """The key column of a trace whose first rows are ``rows``; see the module doc."""
     first = rows[0]
-    by_index = column is not None and column.strip().isdigit()
-    if column is not None and not by_index:
+    if column is not None and not column.strip().isdigit():
         if header is False:
             raise TraceError(f"column {column!r}: a name needs a header row; give a 1-based index")
         if column not in first:
@@ -104,8 +103,7 @@ def choose_column(rows: list[list[str]], column: str | None, header: bool | None
         return ColumnChoice(first, first.index(column))
     has_header = looks_like_header(rows) if header is None else header
     names = first if has_header else None
-    if by_index:
-        assert column is not None
+    if column is not None:
         index = int(column) - 1
         if index < 0:
             raise TraceError(f"column {column}: columns are numbered from 1")
@@ -128,7 +126,7 @@ def read_lines(path: Path) -> tuple[list[str], str]:
 def read_delimited(
     path: Path, delimiter: str, column: str | None, header: bool | None
 ) -> tuple[list[str], str]:
-    """The keys of a CSV (``","``) or TSV (``"\t"``) trace, and how they were read."""
+    """The keys of a CSV (``","``) or TSV (``"\\t"``) trace, and how they were read."""
     kind = _DELIMITERS[delimiter]
     with open_trace(path) as raw, _decoding(path):
         handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
