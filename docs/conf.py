@@ -15,13 +15,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
+from pepperpy.caching import __version__  # this checkout's, from the path set above
+
 project = "pepperpy-caching"
 author = "pepperpy maintainers"
 copyright = "2026, pepperpy maintainers"
+release = version = __version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
+    "myst_parser",  # CHANGELOG.md is Markdown, for the package index and the repository
     "lifecycle_diagram",
     "public_names",
 ]
@@ -44,5 +48,17 @@ nitpick_ignore = [
 nitpick_ignore += [
     ("py:class", name) for name in ("ExecutorChoice", "Subscriber", "GraphParams", "MetricName")
 ]
-html_theme = "alabaster"
 exclude_patterns = ["_build"]
+source_suffix = {".rst": "restructuredtext"}  # Markdown only where included (the changelog)
+myst_heading_anchors = 3
+
+# furo: responsive, light and dark, and every asset it needs is in the package (no
+# web fonts or scripts fetched at build or view time). Code blocks scroll sideways
+# instead of being cut off on narrow screens.
+html_theme = "furo"
+html_title = f"{project} {release}"
+html_theme_options = {
+    "source_repository": "https://github.com/pepperpy/pepperpy-caching/",
+    "source_branch": "main",
+    "source_directory": "docs/",
+}

@@ -1,7 +1,8 @@
 """Every Python example in README.md and docs/*.rst runs, as a reader would run it.
 
 What is collected: fenced ```` ```python ```` blocks of README.md, and
-``.. code-block:: python`` blocks of docs/*.rst.
+``.. code-block:: python`` blocks of docs/*.rst and the pages below it
+(docs/recipes/*.rst).
 
 What is not run: a block preceded (on the nearest non-blank line before it) by the
 marker ``.. not-tested: <reason>`` in reStructuredText, which is a comment and does
@@ -17,8 +18,9 @@ How a block runs: on its own, as a fresh module, in an empty working directory.
   from scratch: with ``main`` under asyncio, then under trio. Any other block runs as
   written.
 * Then every ``test_*`` function it defines is called (an async one on both
-  runtimes), and every :class:`unittest.TestCase` it defines is run, so examples of
-  tests are tested too.
+  runtimes; one marked ``@pytest.mark.parametrize`` once per parameter set, as
+  pytest would), and every :class:`unittest.TestCase` it defines is run, so examples
+  of tests are tested too.
 
 Examples that need more than the base install:
 
@@ -32,6 +34,7 @@ Examples that need more than the base install:
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import io
 import re
@@ -39,7 +42,7 @@ import secrets
 import sys
 import types
 import unittest
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,7 +127,7 @@ def markdown_examples(path: Path, text: str) -> Iterator[Example]:
 def all_examples() -> list[Example]:
     readme = ROOT / "README.md"
     found = list(markdown_examples(readme, readme.read_text(encoding="utf-8")))
-    for page in sorted((ROOT / "docs").glob("*.rst")):
+    for page in sorted((ROOT / "docs").rglob("*.rst")):
         found.extend(rst_examples(page, page.read_text(encoding="utf-8")))
     return found
 
@@ -199,18 +202,34 @@ def _execute(example: Example, code: ast.Module | str) -> types.ModuleType:
     return module
 
 
+def _parameter_sets(function: Callable[..., object]) -> list[dict[str, object]]:
+    """The keyword arguments of each call pytest would make for the function's
+    ``@pytest.mark.parametrize`` marks (one empty set without any)."""
+    sets: list[dict[str, object]] = [{}]
+    for mark in getattr(function, "pytestmark", []):
+        if mark.name != "parametrize":
+            continue
+        names, values = mark.args[0], mark.args[1]
+        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+        rows = [value if len(names) > 1 else (value,) for value in values]
+        sets = [{**done, **dict(zip(names, row, strict=True))} for done in sets for row in rows]
+    wanted = set(inspect.signature(function).parameters)
+    assert all(set(kwargs) == wanted for kwargs in sets), f"{function.__name__} takes fixtures"
+    return sets
+
+
 def _run_tests_defined_in(module: types.ModuleType) -> int:
     """Call the block's ``test_*`` functions and run its TestCases; how many ran."""
     ran = 0
     for name, value in vars(module).items():
         if name.startswith("test_") and inspect.isfunction(value):
             assert value.__module__ == MODULE_NAME
-            assert not inspect.signature(value).parameters, f"{name} takes fixtures"
-            if inspect.iscoroutinefunction(value):
-                for runtime in RUNTIMES:
-                    anyio.run(value, backend=runtime)
-            else:
-                value()
+            for kwargs in _parameter_sets(value):
+                if inspect.iscoroutinefunction(value):
+                    for runtime in RUNTIMES:
+                        anyio.run(functools.partial(value, **kwargs), backend=runtime)
+                else:
+                    value(**kwargs)
             ran += 1
         elif (
             isinstance(value, type)
@@ -267,6 +286,7 @@ def test_example(
 def test_every_document_has_its_examples_found() -> None:
     by_page = {e.path.name for e in EXAMPLES}
     assert {"README.md", "quickstart.rst", "memory.rst", "testing.rst"} <= by_page
+    assert {"starlette.rst", "trio.rst", "fake-clocks.rst"} <= by_page  # docs/recipes/
     assert len([e for e in EXAMPLES if e.path.name == "README.md"]) == 2
 
 
@@ -369,6 +389,30 @@ def test_tests_defined_by_an_example_are_run() -> None:
     module = _execute(_example(source), source)
     assert _run_tests_defined_in(module) == 1
     assert module.RAN == ["asyncio", "trio"]
+
+
+PARAMETRIZED = """\
+import pytest
+
+CALLS = []
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+@pytest.mark.parametrize(("a", "b"), [(1, 2), (3, 4)])
+def test_each(backend: str, a: int, b: int) -> None:
+    CALLS.append((backend, a, b))
+"""
+
+
+def test_parametrized_example_tests_run_once_per_parameter_set() -> None:
+    module = _execute(_example(PARAMETRIZED), PARAMETRIZED)
+    assert _run_tests_defined_in(module) == 1
+    assert sorted(module.CALLS) == [
+        (backend, a, b) for backend in ("asyncio", "trio") for a, b in ((1, 2), (3, 4))
+    ]
+    fixture = "def test_it(tmp_path):\n    pass\n"
+    with pytest.raises(AssertionError, match="test_it takes fixtures"):
+        _run_tests_defined_in(_execute(_example(fixture), fixture))
 
 
 def test_tracebacks_point_into_the_document() -> None:

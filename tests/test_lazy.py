@@ -45,3 +45,55 @@ def test_a_missing_extra_is_named() -> None:
         "else:\n"
         "    raise AssertionError('no ImportError')\n"
     )
+
+
+def blocked(*modules: str) -> str:
+    """Code that makes ``modules`` unimportable, as if their extra were not installed."""
+    return "".join(f"sys.modules[{name!r}] = None\n" for name in modules)
+
+
+def test_numpy_serializer_needs_numpy_but_not_hnswlib() -> None:
+    run(
+        "import sys\n" + blocked("hnswlib") + "import numpy as np\n"
+        "from pepperpy.caching import NumpySerializer\n"
+        "array = np.arange(6, dtype=np.int32).reshape(2, 3)\n"
+        "assert (NumpySerializer().loads(NumpySerializer().dumps(array)) == array).all()\n"
+    )
+    run(
+        "import sys\n" + blocked("numpy") + "import pepperpy.caching as c\n"
+        "try:\n"
+        "    c.NumpySerializer\n"
+        "except ImportError as exc:\n"
+        "    assert \"pip install 'pepperpy-caching[numpy]'\" in str(exc), exc\n"
+        "else:\n"
+        "    raise AssertionError('no ImportError')\n"
+    )
+
+
+def test_the_numpy_extra_is_numpy_alone_and_vector_includes_it() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((Path(SRC).parent / "pyproject.toml").read_text("utf-8"))
+    extras = pyproject["project"]["optional-dependencies"]
+    assert [spec.split(">")[0] for spec in extras["numpy"]] == ["numpy"]
+    assert "pepperpy-caching[numpy]" in extras["vector"]
+
+
+def test_the_testing_helpers_without_hypothesis_name_the_testing_extra() -> None:
+    for statement in (
+        "import pepperpy.caching.testing.strategies",
+        "import pepperpy.caching.testing.stateful",
+        "from pepperpy.caching.testing import cache_keys",
+        "from pepperpy.caching.testing import CacheEngineMachine",
+    ):
+        run(
+            "import sys\n" + blocked("hypothesis") + "try:\n"
+            f"    {statement}\n"
+            "except ImportError as exc:\n"
+            "    assert type(exc) is ImportError, type(exc)\n"
+            "    assert \"pip install 'pepperpy-caching[testing]'\" in str(exc), exc\n"
+            "else:\n"
+            "    raise AssertionError('no ImportError')\n"
+            # what needs only the standard library still works
+            "from pepperpy.caching.testing import CacheModel, LRUModel, replay\n"
+        )

@@ -204,3 +204,38 @@ def test_report_colors_only_when_asked() -> None:
     Report(colored, color=True).section("x")
     assert "\x1b[" not in plain.getvalue()
     assert "\x1b[36m-- x " in colored.getvalue()
+
+
+def run_without_trio(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command as it runs where the ``trio`` extra is not installed."""
+    code = (
+        "import sys\n"
+        "sys.modules['trio'] = None  # as if trio were not installed\n"
+        "from pepperpy.caching.cli.__main__ import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC), "NO_COLOR": "1"},
+        timeout=60,
+        check=False,
+    )
+
+
+def test_asking_for_trio_without_the_trio_extra_names_the_extra() -> None:
+    done = run_without_trio("demo", "--runtime", "trio")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("pepperpy-cache demo: error: ")
+    assert "pip install 'pepperpy-caching[trio]'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_both_runtimes_without_trio_run_asyncio_and_say_what_to_install() -> None:
+    done = run_without_trio("demo")
+    assert done.returncode == 0, done.stderr
+    assert "Running on asyncio" in done.stdout
+    assert "pip install 'pepperpy-caching[trio]'" in done.stdout
+    assert re.search(r"^\s+trio\s+skipped", done.stdout, re.MULTILINE), done.stdout

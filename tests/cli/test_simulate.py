@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import struct
 import sys
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -58,7 +60,7 @@ def test_simulate_the_cloudphysics_trace(capsys: pytest.CaptureFixture[str]) -> 
     )
     assert status == 0
     assert err == ""  # no progress bar when stderr is not a terminal
-    assert "113,872 requests, 48,974 distinct keys" in out
+    assert "(a numpy array of ids): 113,872 requests, 48,974 distinct keys" in out
     sizes, rows = table(out)
     assert sizes == [490, 4897]
     assert list(rows) == ["lru", "s3fifo", "belady"]
@@ -86,6 +88,8 @@ def test_progress_bar_on_a_terminal(
     drawn = terminal.getvalue()
     assert "\r[" in drawn
     assert "100.0%" in drawn
+    assert "6/6 runs" in drawn  # 3 sizes x (fifo + belady), 100,000 requests each
+    assert re.search(r"[\d,]+ requests/s", drawn)
     assert drawn.endswith("\n")  # the final state stays, on its own line
     assert "requests/s" not in out
 
@@ -135,7 +139,8 @@ def test_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         ([str(CLOUDPHYSICS), "--sizes", "0"], "bad cache size '0'"),
         ([str(CLOUDPHYSICS), "--sizes", "x%"], "bad cache size 'x%'"),
         ([str(CLOUDPHYSICS), "--policies", "lru,clock"], "unknown policies ['clock']"),
-        ([str(CLOUDPHYSICS), "--column", "id"], "CSV traces only"),
+        ([str(CLOUDPHYSICS), "--column", "id"], "CSV and TSV traces"),
+        ([str(CLOUDPHYSICS), "--format", "text", "--column", "2"], "column 1"),
     ],
 )
 def test_input_errors_exit_with_2(
@@ -179,3 +184,78 @@ def test_parse_policies() -> None:
     assert parse_policies("LRU, tinylfu,lru") == ["lru", "tinylfu"]
     with pytest.raises(ConfigurationError):
         parse_policies(" , ")
+
+
+def test_csv_with_timestamps_first_uses_the_key_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = [f"k{(index * 7) % 13}" for index in range(500)]
+    path = tmp_path / "requests.csv"
+    lines = ["timestamp,obj_id,size"] + [f"{1000 + i},{key},100" for i, key in enumerate(keys)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status, out, err = run_simulate(capsys, str(path), "--sizes", "7", "--policies", "lru")
+    assert status == 0
+    assert err == ""
+    assert "keys from column 2 ('obj_id')" in out
+    _, rows = table(out)
+    assert rows["lru"] == [pytest.approx(lru_miss_ratio(keys, 7), abs=5e-5)]
+
+
+def test_a_trace_of_distinct_requests_is_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "requests.csv"
+    rows = ["timestamp,obj_id"] + [f"{1000 + i},k{i % 5}" for i in range(50)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    status, out, err = run_simulate(
+        capsys, str(path), "--column", "1", "--sizes", "5", "--policies", "lru"
+    )
+    assert status == 0
+    assert err.startswith("pepperpy-cache simulate: warning: every request in the trace is")
+    assert "choose it with --column" in err
+    _, table_rows = table(out)
+    assert table_rows["lru"] == [1.0]
+    status, _, err = run_simulate(
+        capsys, str(path), "--column", "obj_id", "--sizes", "5", "--policies", "lru"
+    )
+    assert status == 0
+    assert err == ""
+
+
+def test_an_oracle_general_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ids = [(index * index) % 97 for index in range(3000)]
+    path = tmp_path / "trace.oracleGeneral.bin"
+    path.write_bytes(b"".join(struct.pack("<IQIq", t, i, 512, -1) for t, i in enumerate(ids)))
+    status, out, _ = run_simulate(
+        capsys, str(path), "--sizes", "10,40", "--policies", "lru", "--format", "oraclegeneral"
+    )
+    assert status == 0
+    assert "(libCacheSim oracleGeneral binary): 3,000 requests" in out
+    sizes, rows = table(out)
+    keys = [str(i) for i in ids]
+    assert rows["lru"] == [pytest.approx(lru_miss_ratio(keys, size), abs=5e-5) for size in sizes]
+
+
+def test_an_unknown_format_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["simulate", str(CLOUDPHYSICS), "--format", "json"])
+    assert exit_info.value.code == 2
+    assert "unknown trace format 'json'" in capsys.readouterr().err
+
+
+def test_the_plot_axis_spans_the_ratios_shown() -> None:
+    from pepperpy.caching.cli.miss_ratio_plot import draw_plot, miss_ratio_limits
+    from pepperpy.caching.core.simulation import SimulationResult
+
+    results = [
+        SimulationResult("lru", 10, 1000, 700),
+        SimulationResult("lru", 100, 1000, 640),
+        SimulationResult("s3fifo", 10, 1000, 690),
+        SimulationResult("s3fifo", 100, 1000, 610),
+    ]
+    low, high = draw_plot(results, "t").axes[0].get_ylim()
+    assert (low, high) == pytest.approx(miss_ratio_limits([0.7, 0.64, 0.69, 0.61]))
+    assert 0.5 < low < 0.61
+    assert 0.7 < high < 0.8
+    assert miss_ratio_limits([0.0, 1.0]) == (0.0, 1.0)
+    assert miss_ratio_limits([0.5, 0.5]) == pytest.approx((0.495, 0.505))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pepperpy.caching import ConfigurationError, LFUPolicy, MemoryCache, MigrationHelper
+from pepperpy.caching import ConfigurationError, LFUPolicy, MemoryCache, MigrationHelper, RedisCache
 from pepperpy.caching.migration import (
     DroppedSettingWarning,
     MigrationWarning,
@@ -37,7 +37,13 @@ CONVERSIONS: list[tuple[dict[str, Any], dict[str, Any]]] = [
     ({"ttl": 60}, {"default_ttl": 60}),
     ({"default_ttl": 1.5}, {"default_ttl": 1.5}),
     ({"expire": "300"}, {"default_ttl": 300}),
-    ({"timeout": timedelta(minutes=2)}, {"default_ttl": 120}),
+    (
+        {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "TIMEOUT": timedelta(minutes=2),
+        },
+        {"default_ttl": 120},
+    ),
     ({"expiration": None}, {"default_ttl": None}),
     ({"default_timeout": "never"}, {"default_ttl": None}),
     # policies
@@ -230,3 +236,71 @@ def test_agreeing_aliases_are_fine() -> None:
 def test_not_a_mapping() -> None:
     with pytest.raises(ConfigurationError, match="must be a Mapping"):
         MigrationHelper.convert_config([("maxsize", 1)])  # type: ignore[arg-type]
+
+
+# aiocache's ``timeout`` bounds each operation; Django's ``TIMEOUT`` is the default TTL.
+TIMEOUTS: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    (
+        {
+            "cache": "aiocache.RedisCache",
+            "endpoint": "cache",
+            "port": 6379,
+            "timeout": 1,
+            "ttl": 60,
+            "serializer": {"class": "aiocache.serializers.JsonSerializer"},
+        },
+        {"default_ttl": 60, "host": "cache", "port": 6379, "timeout": 1.0, "serializer": "json"},
+    ),
+    # aiocache's own setting names tell it apart without a backend setting
+    ({"endpoint": "cache", "timeout": 2.5}, {"host": "cache", "timeout": 2.5}),
+    (
+        {"endpoint": "cache", "timeout": "5", "ttl": 10},
+        {"default_ttl": 10, "host": "cache", "timeout": 5.0},
+    ),
+    ({"class": "aiocache.RedisCache", "timeout": 3}, {"timeout": 3.0}),
+    (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "TIMEOUT": 300},
+        {"default_ttl": 300},
+    ),
+    ({"host": "h", "operation_timeout": 4}, {"host": "h", "timeout": 4.0}),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), TIMEOUTS)
+def test_timeout_follows_the_library_the_configuration_is_for(
+    old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert MigrationHelper.convert_config(old) == new
+
+
+@pytest.mark.parametrize(
+    "old",
+    [
+        {"timeout": 300},
+        {"host": "h", "timeout": 300},
+        {"maxsize": 10, "TIMEOUT": 30},
+        {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": "redis://h", "timeout": 1},
+    ],
+)
+def test_a_timeout_of_unknown_meaning_is_dropped_with_a_warning(old: dict[str, Any]) -> None:
+    with pytest.warns(DroppedSettingWarning, match="operation timeout in aiocache") as caught:
+        kwargs = MigrationHelper.convert_config(old)
+    assert "default_ttl" not in kwargs
+    assert "timeout" not in kwargs
+    assert "'ttl'" in str(caught[0].message)  # says what to write instead
+
+
+def test_aiocache_timeout_has_no_equivalent_on_a_memory_cache() -> None:
+    old = {"cache": "aiocache.SimpleMemoryCache", "timeout": 5, "ttl": 30}
+    with pytest.warns(DroppedSettingWarning, match="MemoryCache operations never wait"):
+        assert MigrationHelper.convert_config(old) == {"default_ttl": 30}
+
+
+def test_aiocache_timeout_builds_a_redis_cache_with_that_operation_timeout() -> None:
+    kwargs = MigrationHelper.convert_config(
+        {"cache": "aiocache.RedisCache", "endpoint": "localhost", "timeout": 0.25}
+    )
+    cache = RedisCache(**kwargs)
+    assert cache.timeout == 0.25

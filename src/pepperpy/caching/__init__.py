@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._lazy import load_lazy
+from ._version import __version__ as __version__
 from .core import (
     MISS,
     POLICY_NAMES,

@@ -1,11 +1,12 @@
-"""Names of the public API that need an optional extra, loaded on first use."""
+"""Names of the public API that need an optional extra, loaded on first use, and the
+one message that says which extra to install when one is missing."""
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
-__all__ = ("load_lazy",)
+__all__ = ("LAZY_NAMES", "load_lazy", "missing_extra")
 
 # public name -> (module, the extra that brings its dependencies; "" for none).
 # Names from adapters/ are here even without an extra: importing them eagerly would
@@ -18,12 +19,24 @@ LAZY_NAMES: dict[str, tuple[str, str]] = {
     "RemovalListener": ("pepperpy.caching.adapters", ""),
     "cached": ("pepperpy.caching.adapters", ""),
     "MigrationHelper": ("pepperpy.caching.migration", ""),
-    "NumpySerializer": ("pepperpy.caching.core.serializers.numpy_serializer", "vector"),
+    "NumpySerializer": ("pepperpy.caching.core.serializers.numpy_serializer", "numpy"),
     "DistributedCache": ("pepperpy.caching.adapters.distributed", "redis"),
     "RedisCache": ("pepperpy.caching.adapters.redis", "redis"),
     "VectorCache": ("pepperpy.caching.adapters.vector", "vector"),
     "SimilarityResult": ("pepperpy.caching.core.vectors.result", "vector"),
 }
+
+
+def missing_extra(what: str, extra: str, cause: ImportError | None = None) -> ImportError:
+    """The error for ``what`` (a name, a module, a command option) needing ``extra``.
+
+    The message names the extra and the command that installs it, then the import
+    that failed; raise it ``from`` that import's error.
+    """
+    detail = "" if cause is None else f" ({cause})"
+    return ImportError(
+        f"{what} needs the {extra!r} extra: pip install 'pepperpy-caching[{extra}]'{detail}"
+    )
 
 
 def load_lazy(package: str, name: str) -> Any:
@@ -37,7 +50,5 @@ def load_lazy(package: str, name: str) -> Any:
     except ImportError as exc:
         if not extra:
             raise
-        raise ImportError(
-            f"{name} needs the {extra!r} extra: pip install 'pepperpy-caching[{extra}]' ({exc})"
-        ) from exc
+        raise missing_extra(name, extra, exc) from exc
     return getattr(module, name)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import argparse
 import functools
-import importlib.metadata
-import importlib.util
+import importlib
 import platform
 import sys
 import time
@@ -20,9 +19,12 @@ from typing import Final
 
 import anyio
 
+from .._lazy import missing_extra
+from .._version import __version__
 from ._demo_memory import eviction_order, hit_ratios, time_to_live
 from ._demo_optional import LOCAL_REDIS, redis_cache, vector_cache
 from ._demo_sharing import namespaces, single_flight
+from ._pipes import is_broken_pipe
 from ._report import CheckFailed, Report
 
 __all__ = ("add_arguments", "run")
@@ -74,6 +76,8 @@ async def _run_sections(report: Report, redis_url: str | None) -> list[str]:
             report.line(f"{report.status('FAILED')}: {exc}")
             status = "FAILED"
         except Exception as exc:
+            if is_broken_pipe(exc):
+                raise  # the reader of the report is gone: nowhere to show anything
             report.line(f"{report.status('FAILED')}: {type(exc).__name__}: {exc}")
             traceback.print_exc(file=sys.stderr)
             status = "FAILED"
@@ -82,27 +86,34 @@ async def _run_sections(report: Report, redis_url: str | None) -> list[str]:
     return statuses
 
 
-def _version() -> str:
+def _missing(runtime: str) -> str | None:
+    """Why ``runtime`` cannot run here (its extra is not installed), or ``None``."""
     try:
-        return importlib.metadata.version("pepperpy-caching")
-    except importlib.metadata.PackageNotFoundError:
-        return "(not installed)"
+        importlib.import_module(runtime)
+    except ImportError as exc:
+        return str(missing_extra(f"running the demo on {runtime}", runtime, exc))
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo on the chosen runtimes and print a summary; the exit status."""
     report = Report(sys.stdout)
     runtimes = RUNTIMES if args.runtime == "both" else (args.runtime,)
+    missing = {runtime: problem for runtime in runtimes if (problem := _missing(runtime))}
+    if args.runtime in missing:
+        print(f"pepperpy-cache demo: error: {missing[args.runtime]}", file=sys.stderr)
+        return 2
     names = [name for name, _ in sections(args.redis)]
     report.line(
-        f"pepperpy-caching {_version()} on Python {platform.python_version()}: "
+        f"pepperpy-caching {__version__} on Python {platform.python_version()}: "
         f"the examples of the docs, live, on {' and '.join(runtimes)}",
         indent=0,
     )
     rows: list[list[str]] = []
     for runtime in runtimes:
-        if importlib.util.find_spec(runtime) is None:
-            report.title(f"{runtime}: not installed (pip install 'pepperpy-caching[{runtime}]')")
+        if runtime in missing:
+            report.title(f"{runtime}: skipped")
+            report.line(missing[runtime])
             rows.append([runtime] + ["skipped"] * len(names) + ["-"])
             continue
         report.title(f"Running on {runtime}")

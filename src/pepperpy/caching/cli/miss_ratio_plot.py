@@ -8,7 +8,13 @@ from typing import Any
 
 from ..core.simulation import BELADY, SimulationResult
 
-__all__ = ("PlotUnavailableError", "load_figure_class", "write_plot")
+__all__ = (
+    "PlotUnavailableError",
+    "draw_plot",
+    "load_figure_class",
+    "miss_ratio_limits",
+    "write_plot",
+)
 
 
 class PlotUnavailableError(ImportError):
@@ -26,11 +32,24 @@ def load_figure_class() -> Any:
     return Figure
 
 
-def write_plot(results: Sequence[SimulationResult], path: Path, title: str) -> None:
-    """Draw miss ratio against cache size, one line per policy, into ``path``.
+def miss_ratio_limits(ratios: Sequence[float]) -> tuple[float, float]:
+    """The y range that shows ``ratios``: their span with a margin, within [0, 1].
 
-    The format follows the file's suffix (``.png``, ``.svg``, ``.pdf``...). The size
-    axis is logarithmic when the sizes span more than a factor of 10.
+    Miss ratios of different policies often differ by a few hundredths; an axis from
+    0 would squash them into one line.
+    """
+    if not ratios:
+        return 0.0, 1.0
+    low, high = min(ratios), max(ratios)
+    margin = max((high - low) * 0.08, 0.005)
+    return max(0.0, low - margin), min(1.0, high + margin)
+
+
+def draw_plot(results: Sequence[SimulationResult], title: str) -> Any:
+    """A matplotlib ``Figure`` of miss ratio against cache size, one line per policy.
+
+    The size axis is logarithmic when the sizes span more than a factor of 10; the
+    ratio axis spans the ratios shown (:func:`miss_ratio_limits`).
     """
     figure = load_figure_class()(figsize=(7.5, 4.5), layout="constrained")
     axes = figure.subplots()
@@ -46,8 +65,14 @@ def write_plot(results: Sequence[SimulationResult], path: Path, title: str) -> N
         axes.set_xscale("log")
     axes.set_xlabel("cache size (entries)")
     axes.set_ylabel("miss ratio")
-    axes.set_ylim(bottom=0)
+    axes.set_ylim(*miss_ratio_limits([result.miss_ratio for result in results]))
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
     axes.legend()
-    figure.savefig(path, dpi=120)
+    return figure
+
+
+def write_plot(results: Sequence[SimulationResult], path: Path, title: str) -> None:
+    """Draw :func:`draw_plot` into ``path``, in the format its suffix names
+    (``.png``, ``.svg``, ``.pdf``...)."""
+    draw_plot(results, title).savefig(path, dpi=120)

@@ -13,11 +13,18 @@ _MIN_INTERVAL: Final = 0.1
 
 
 def render(
-    done: int, total: int | None, elapsed: float, width: int = 30, unit: str = "keys"
+    done: int,
+    total: int | None,
+    elapsed: float,
+    width: int = 30,
+    unit: str = "keys",
+    run_length: int | None = None,
 ) -> str:
     """The bar for ``done`` of ``total`` items after ``elapsed`` seconds.
 
-    With ``total`` unknown, only the count and the rate are shown.
+    With ``total`` unknown, only the count and the rate are shown. When the work is
+    runs of ``run_length`` items each (a trace replayed once per policy and size), the
+    count is of whole runs done, and the rate still of items.
     """
     rate = done / elapsed if elapsed > 0 else 0.0
     tail = f"{rate:,.0f} {unit}/s"
@@ -26,14 +33,19 @@ def render(
     fraction = min(done / total, 1.0)
     filled = int(fraction * width)
     bar = "#" * filled + "-" * (width - filled)
-    return f"[{bar}] {fraction:6.1%}  {done:,}/{total:,} {unit}  {tail}"
+    if run_length:
+        count = f"{done // run_length:,}/{-(-total // run_length):,} runs"
+    else:
+        count = f"{done:,}/{total:,} {unit}"
+    return f"[{bar}] {fraction:6.1%}  {count}  {tail}"
 
 
 class ProgressBar:
     """Draws :func:`render` on ``stream``, at most ten times a second.
 
     ``enabled`` says whether ``stream`` is a terminal; callers draw only then, so
-    piped or captured output stays clean. Report progress with :meth:`update` (the
+    piped or captured output stays clean. ``run_length`` counts whole runs of that
+    many units (see :func:`render`). Report progress with :meth:`update` (the
     count so far) or :meth:`advance` (units just done); :meth:`close`, or leaving the
     ``with`` block, draws the final state and ends the line.
     """
@@ -44,11 +56,13 @@ class ProgressBar:
         total: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         unit: str = "keys",
+        run_length: int | None = None,
     ) -> None:
         self._stream = stream
         self._total = total
         self._clock = clock
         self._unit = unit
+        self._run_length = run_length
         self._start = clock()
         self._last_draw = float("-inf")
         self._done = 0
@@ -86,7 +100,9 @@ class ProgressBar:
     def _draw(self, now: float) -> None:
         self._last_draw = now
         self._drawn = True
-        line = render(self._done, self._total, now - self._start, unit=self._unit)
+        line = render(
+            self._done, self._total, now - self._start, unit=self._unit, run_length=self._run_length
+        )
         pad = " " * max(self._width - len(line), 0)  # erase what a longer line left
         self._width = len(line)
         self._stream.write(f"\r{line}{pad}")

@@ -16,7 +16,7 @@ from ..core.policies import POLICY_NAMES
 from ..core.simulation import BELADY, SimulationResult, simulate
 from .miss_ratio_plot import PlotUnavailableError, load_figure_class, write_plot
 from .progress import ProgressBar
-from .traces import TRACE_FORMATS, TraceError, read_trace
+from .traces import TRACE_FORMATS, Trace, TraceError, parse_format, read_trace
 
 __all__ = ("add_arguments", "format_table", "parse_policies", "parse_sizes", "run")
 
@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "trace",
         type=Path,
         metavar="TRACE",
-        help="the trace: one key per line, a CSV file, or a .npy array of ids",
+        help="the trace: one key per line, CSV or TSV, a .npy array of ids, or "
+        "libCacheSim's oracleGeneral binary; plain, gzip or zstd",
     )
     parser.add_argument(
         "--sizes",
@@ -47,11 +48,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--format",
-        choices=TRACE_FORMATS,
+        type=_trace_format,
         dest="trace_format",
-        help="the trace's format; default by suffix (.npy, .csv, otherwise text)",
+        metavar="FORMAT",
+        help=f"the trace's format, one of {', '.join(TRACE_FORMATS)}; "
+        "default: told from the content",
     )
-    parser.add_argument("--column", help="the CSV column that holds the keys; default the first")
+    parser.add_argument(
+        "--column",
+        help="the CSV/TSV column that holds the keys: a 1-based index, or a header name; "
+        "default the first header column named like a key (obj_id, key, id...), else 1",
+    )
+    parser.add_argument(
+        "--header",
+        action=argparse.BooleanOptionalAction,
+        help="whether the first CSV/TSV row is a header; default: detected",
+    )
     parser.add_argument(
         "--plot",
         type=Path,
@@ -66,19 +78,22 @@ def run(args: argparse.Namespace) -> int:
         if args.plot is not None:
             load_figure_class()  # fail before the replay, not after
         policies = parse_policies(args.policies)
-        trace = read_trace(args.trace, args.trace_format, args.column)
+        trace = read_trace(args.trace, args.trace_format, args.column, args.header)
         if not trace.keys:
             raise TraceError(f"{args.trace}: the trace has no requests")
         sizes = parse_sizes(args.sizes, trace.distinct)
     except (OSError, TraceError, ConfigurationError, PlotUnavailableError) as exc:
         print(f"pepperpy-cache simulate: error: {exc}", file=sys.stderr)
         return 2
-    work = len(trace.keys) * len(sizes) * (len(policies) + 1)
-    with ProgressBar(sys.stderr, work, unit="requests") as bar:
+    if trace.distinct == len(trace.keys) > 1:
+        print(f"pepperpy-cache simulate: warning: {_all_distinct(trace)}", file=sys.stderr)
+    runs = len(sizes) * (len(policies) + 1)
+    work = len(trace.keys) * runs
+    with ProgressBar(sys.stderr, work, unit="requests", run_length=len(trace.keys)) as bar:
         progress = bar.advance if bar.enabled and work >= _PROGRESS_FROM else None
         results = simulate(trace.keys, policies, sizes, progress=progress)
     print(
-        f"trace {args.trace.name}: {len(trace.keys):,} requests, "
+        f"trace {args.trace.name} ({trace.description}): {len(trace.keys):,} requests, "
         f"{trace.distinct:,} distinct keys; miss ratio by cache size (entries)"
     )
     print(format_table(results, sizes))
@@ -86,6 +101,24 @@ def run(args: argparse.Namespace) -> int:
         write_plot(results, args.plot, f"{args.trace.name}: miss ratio by cache size")
         print(f"miss-ratio curves written to {args.plot}")
     return 0
+
+
+def _trace_format(text: str) -> str:
+    try:
+        return parse_format(text)
+    except TraceError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _all_distinct(trace: Trace) -> str:
+    """What to say of a trace in which no key is requested twice."""
+    hint = ""
+    if "column" in trace.description:
+        hint = "; is the key in another column? choose it with --column"
+    return (
+        f"every request in the trace is for a different key ({trace.description}): "
+        f"no cache can hit, so every policy misses every time{hint}"
+    )
 
 
 def parse_policies(text: str) -> list[str]:

@@ -5,7 +5,8 @@ it, the old names that have no equivalent (dropped, with the reason), and the
 redis-py connection options passed through to RedisCache's ``connection_options``.
 Names are compared in lower case with ``-``, ``.`` and spaces read as ``_``, leading
 underscores ignored (for attributes such as ``_max_size``) and Flask-Caching's
-``CACHE_`` / ``CACHE_REDIS_`` prefixes understood.
+``CACHE_`` / ``CACHE_REDIS_`` prefixes understood. ``timeout`` alone means different
+things in different libraries: :mod:`.config_dialects` decides.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pepperpy.caching import ConfigurationError
 
 from . import config_values as values
 from .categories import DroppedSettingWarning, UnknownSettingWarning
+from .config_dialects import dialect_of, timeout_meaning
 
 __all__ = (
     "ALIASES",
@@ -39,7 +41,7 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
     ),
     "policy": ("policy", "eviction_policy", "eviction", "strategy", "replacement_policy"),
     "default_ttl": (
-        "default_ttl", "ttl", "expire", "expires", "expiry", "expiration", "timeout",
+        "default_ttl", "ttl", "expire", "expires", "expiry", "expiration",
         "default_timeout", "ttl_seconds",
     ),
     "url": ("url", "uri", "dsn", "location", "redis_url"),
@@ -56,7 +58,10 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "fail_open": ("fail_open", "ignore_exceptions", "ignore_errors"),
     "serializer": ("serializer",),
 }  # fmt: skip
-"""New setting -> the old names that mean it."""
+"""New setting -> the old names that mean it (``timeout`` aside: see the module doc)."""
+
+_TIMEOUT: Final = "timeout"
+"""The old name whose meaning depends on the library: see :mod:`.config_dialects`."""
 
 _PARSERS: Final[dict[str, Callable[[str, object], Any]]] = {
     "max_size": values.as_size,
@@ -109,7 +114,10 @@ DROPPED: Final[dict[str, str]] = {
 }
 """Old settings recognized but without an equivalent -> why they are dropped."""
 
-_BACKEND_KEYS: Final = frozenset({"backend", "type", "cache_type", "class", "engine", "kind"})
+# "cache" is aiocache's (caches.set_config({"default": {"cache": "aiocache.RedisCache"}})).
+_BACKEND_KEYS: Final = frozenset(
+    {"backend", "type", "cache_type", "class", "engine", "kind", "cache"}
+)
 _NESTED_KEYS: Final = frozenset({"options", "opts", "config", "settings"})
 _UNSUPPORTED_WORDS: Final = ("memcached", "pymemcache", "pylibmc", "aiomcache")
 _MEMORY_WORDS: Final = ("mem", "local", "simple", "lru", "lfu", "fifo", "ttl", "dict", "process")
@@ -131,6 +139,7 @@ def _lookup(name: str) -> str:
     for candidate in candidates:
         if (
             candidate in _CANONICAL
+            or candidate == _TIMEOUT
             or candidate in DROPPED
             or candidate in CONNECTION_OPTIONS
             or candidate in _BACKEND_KEYS
@@ -145,7 +154,7 @@ def is_setting_name(name: object) -> bool:
     if not isinstance(name, str):
         return False
     found = _lookup(name)
-    tables = (_CANONICAL, DROPPED, CONNECTION_OPTIONS, _BACKEND_KEYS)
+    tables = (_CANONICAL, DROPPED, CONNECTION_OPTIONS, _BACKEND_KEYS, {_TIMEOUT})
     return any(found in table for table in tables)
 
 
@@ -202,11 +211,17 @@ def _flatten(old: Mapping[Any, Any]) -> list[tuple[str, Any]]:
     return flat
 
 
-def _kind_of(name: str, value: object) -> Kind:
-    text = value if isinstance(value, str) else getattr(value, "__name__", None)
+def _backend_text(value: object) -> str | None:
+    """What a backend setting names: its text, or a class's dotted path."""
     if isinstance(value, type):
-        text = f"{value.__module__}.{value.__qualname__}"
-    if isinstance(text, str):
+        return f"{value.__module__}.{value.__qualname__}"
+    text = value if isinstance(value, str) else getattr(value, "__name__", None)
+    return text if isinstance(text, str) else None
+
+
+def _kind_of(name: str, value: object) -> Kind:
+    text = _backend_text(value)
+    if text is not None:
         word = text.lower()
         if any(part in word for part in _UNSUPPORTED_WORDS):
             pass  # memcached: a remote store this library has no client for
@@ -233,11 +248,17 @@ def plan_config(old: Mapping[Any, Any]) -> CachePlan:
     options: dict[str, Any] = {}
     unknown: list[str] = []
     dropped: list[tuple[str, str]] = []
+    timeouts: list[tuple[str, Any]] = []
+    backends: list[str] = []
     kind: Kind | None = None
-    for name, raw in _flatten(old):
+    flat = _flatten(old)
+    for name, raw in flat:
         key = _lookup(name)
         if key in _BACKEND_KEYS:
             kind = _kind_of(name, raw)
+            backends.append(_backend_text(raw) or "")
+        elif key == _TIMEOUT:
+            timeouts.append((name, raw))
         elif key in DROPPED:
             dropped.append((name, DROPPED[key]))
         elif key in CONNECTION_OPTIONS:
@@ -249,6 +270,13 @@ def plan_config(old: Mapping[Any, Any]) -> CachePlan:
     if kind is None:
         redis = options or any(new in _REDIS_ONLY for _, new, _ in given)
         kind = "redis" if redis else "memory"
+    dialect = dialect_of(backends, (_lookup(name) for name, _ in flat))
+    for name, raw in timeouts:
+        meaning, why = timeout_meaning(dialect, redis=kind == "redis")
+        if meaning is None:
+            dropped.append((name, why))
+        else:
+            given.append((name, meaning, raw))
     misfits, reason = (
         (_MEMORY_ONLY, "Redis evicts by the server's maxmemory-policy and memory limit")
         if kind == "redis"

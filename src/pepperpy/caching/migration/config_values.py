@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Final
 
@@ -244,9 +244,12 @@ def as_startup_nodes(name: str, value: object) -> list[str | tuple[str, int]]:
 def as_serializer(name: str, value: object) -> object:
     """A serializer name of this library, or a serializer object (kept as given).
 
-    Returns ``None`` for pickle, which cannot be converted by name (it must be signed
-    with a secret); the caller drops it with a warning.
+    A class may be named by its dotted path, and aiocache's ``{"class": ...}`` form is
+    read. Returns ``None`` for pickle, which cannot be converted by name (it must be
+    signed with a secret); the caller drops it with a warning.
     """
+    if isinstance(value, Mapping) and "class" in value:
+        value = value["class"]
     is_object = not isinstance(value, str | type)
     if (
         is_object
@@ -256,7 +259,7 @@ def as_serializer(name: str, value: object) -> object:
         return value
     text = value.__name__ if isinstance(value, type) else value
     if isinstance(text, str):
-        word = _word(text)
+        word = _word(text.rpartition(".")[2])
         if "pickle" in word:
             return None
         found = _SERIALIZERS.get(word)

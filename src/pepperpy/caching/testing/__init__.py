@@ -73,12 +73,5 @@ def __getattr__(name: str) -> Any:
     module_name = _NEEDS_HYPOTHESIS.get(name)
     if module_name is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        module = importlib.import_module(module_name, __name__)
-    except ModuleNotFoundError as exc:
-        if exc.name != "hypothesis":
-            raise
-        raise ImportError(
-            f"{name} needs hypothesis: pip install 'pepperpy-caching[testing]' ({exc})"
-        ) from exc
-    return getattr(module, name)
+    # Without hypothesis, the module raises an ImportError that names the extra.
+    return getattr(importlib.import_module(module_name, __name__), name)

@@ -25,8 +25,13 @@ from fractions import Fraction
 from numbers import Real
 from typing import Any, ClassVar, Final, final
 
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from .._lazy import missing_extra
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+except ImportError as exc:
+    raise missing_extra(__name__, "testing", exc) from exc
 
 from ..core.engine import CacheEngine
 from ..core.entry import MISS, Removal, RemovalCause

@@ -11,7 +11,12 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
-from hypothesis import strategies as st
+from .._lazy import missing_extra
+
+try:
+    from hypothesis import strategies as st
+except ImportError as exc:
+    raise missing_extra(__name__, "testing", exc) from exc
 
 from ..core.ttl import TTL
 from .workload import Operation

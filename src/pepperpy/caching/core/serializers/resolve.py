@@ -18,7 +18,7 @@ def _numpy() -> Serializer:
         from .numpy_serializer import NumpySerializer
     except ImportError as exc:
         raise ConfigurationError(
-            "the 'numpy' serializer needs numpy: pip install 'pepperpy-caching[vector]'"
+            "the 'numpy' serializer needs numpy: pip install 'pepperpy-caching[numpy]'"
         ) from exc
     return NumpySerializer()
 
