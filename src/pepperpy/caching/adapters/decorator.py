@@ -43,8 +43,8 @@ class LoadOptions(TypedDict, total=False):
     :meth:`CacheBackend.get_or_set`, unchanged."""
 
     ttl: TTL
-    """How long a result stays cached: ``None`` (the cache's default), seconds, or a
-    :class:`~datetime.timedelta`."""
+    """The time a result stays cached, as ``get_or_set`` takes it: ``None`` (the
+    cache's default), seconds, or a :class:`~datetime.timedelta`."""
 
 
 class CachedCallable(Protocol[P, R_co]):
@@ -65,7 +65,7 @@ class CachedCallable(Protocol[P, R_co]):
 
     @property
     def __wrapped__(self) -> Callable[P, Coroutine[Any, Any, R_co]]:
-        """The original function: calling it skips the cache."""
+        """The original function, which skips the cache when called."""
         ...
 
     __name__: str
