@@ -49,7 +49,16 @@ class DefaultKey:
     for another.
     """
 
-    __slots__ = ("_binder", "_function", "_labels", "_names", "_prefix", "_start", "_variadic")
+    __slots__ = (
+        "_binder",
+        "_fill",
+        "_function",
+        "_labels",
+        "_names",
+        "_prefix",
+        "_start",
+        "_variadic",
+    )
 
     def __init__(
         self, function: Callable[..., Any], binder: ArgumentBinder, *, skip_first: bool
@@ -65,32 +74,55 @@ class DefaultKey:
             for parameter in parameters
         )
         self._variadic = tuple(parameter.kind in _VARIADIC for parameter in parameters)
+        # Without *args or **kwargs, the whole key is one format: "mod.f({!r}, b={!r})".
+        self._fill: Callable[..., str] | None = None
+        if not any(self._variadic):
+            fields = ", ".join(f"{label}{{!r}}" for label in self._labels[self._start :])
+            escaped = self._prefix.replace("{", "{{").replace("}", "}}")
+            self._fill = f"{escaped}{fields})".format
 
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
         values = self._binder.values(args, kwargs)
-        parts: list[str] = []
+        if self._fill is not None:
+            key = self._fill(*values[self._start :])
+        else:
+            key = self._prefix + ", ".join(self._variadic_texts(values)) + ")"
+        if " at 0x" in key:  # rare: then see whether an argument's repr is an address
+            self._refuse_addresses(values)
+        return key
+
+    def _variadic_texts(self, values: tuple[Any, ...]) -> list[str]:
+        texts: list[str] = []
         for index in range(self._start, len(values)):
             value = values[index]
             if not self._variadic[index]:
-                parts.append(self._labels[index] + self._text(self._names[index], value))
+                texts.append(self._labels[index] + repr(value))
             elif isinstance(value, tuple):  # *args
-                name = self._names[index]
-                parts.extend(self._text(f"{name}[{i}]", item) for i, item in enumerate(value))
+                texts.extend(map(repr, value))
             else:  # **kwargs
-                parts.extend(f"{name}={self._text(name, value[name])}" for name in sorted(value))
-        return self._prefix + ", ".join(parts) + ")"
+                texts.extend(f"{name}={value[name]!r}" for name in sorted(value))
+        return texts
 
-    def _text(self, name: str, value: Any) -> str:
-        text = repr(value)
-        if type(value) not in _PLAIN and " at 0x" in text and _ADDRESS.search(text):
-            raise ConfigurationError(
-                f"the default cache key of {self._function.__qualname__} would hold the "
-                f"address of the object passed as {name} ({text}), which changes from one "
-                "process to the next and is reused after the object is gone; give that "
-                "argument's type a __repr__ that says what makes it distinct, or pass "
-                "key= to @cached (a template such as 'user:{user_id}' or a callable)"
-            )
-        return text
+    def _refuse_addresses(self, values: tuple[Any, ...]) -> None:
+        for index in range(self._start, len(values)):
+            name, value = self._names[index], values[index]
+            if not self._variadic[index]:
+                named = [(name, value)]
+            elif isinstance(value, tuple):
+                named = [(f"{name}[{at}]", item) for at, item in enumerate(value)]
+            else:
+                named = [(f"{name}[{key!r}]", item) for key, item in value.items()]
+            for label, item in named:
+                text = repr(item)
+                if type(item) not in _PLAIN and _ADDRESS.search(text):
+                    raise ConfigurationError(
+                        f"the default cache key of {self._function.__qualname__} would hold "
+                        f"the address of the object passed as {label} ({text}), which "
+                        "changes from one process to the next and is reused after the "
+                        "object is gone; give that argument's type a __repr__ that says "
+                        "what makes it distinct, or pass key= to @cached (a template such "
+                        "as 'user:{user_id}' or a callable)"
+                    )
 
 
 def _split_field(field: str) -> tuple[str, str]:
