@@ -37,7 +37,10 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(?!pepperpy\.)[A-Za-z_]\w*\.[\w.]+"),
     (r"py:mod", r"(?!pepperpy\b).*"),
     # Type variables and parameter specifications of generic signatures.
-    (r"py:class", r"~?(pepperpy\.caching\.[\w.]+\.)?(T|R|P)(\.args|\.kwargs)?"),
+    (
+        r"py:(class|obj)",
+        r"(typing\.)?~?(pepperpy\.caching\.[\w.]+\.)?(T|R|P|Q|S|R_co|S_contra)(\.args|\.kwargs)?",
+    ),
 ]
 nitpick_ignore = [
     (role, name)

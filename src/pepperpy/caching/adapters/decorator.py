@@ -2,75 +2,183 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-from typing import ParamSpec, Protocol, TypeVar, overload
+from collections.abc import Callable, Coroutine
+from typing import (
+    Any,
+    Concatenate,
+    ParamSpec,
+    Protocol,
+    Self,
+    TypedDict,
+    TypeVar,
+    Unpack,
+    cast,
+    overload,
+)
 
 from ..core.errors import ConfigurationError
 from ..core.ttl import TTL, normalize_ttl
 from .backend import CacheBackend
+from .decorator_wrappers import memoize
 
-__all__ = ("Decorator", "cached")
+__all__ = (
+    "CachedCallable",
+    "CachedClassMethod",
+    "CachedFunction",
+    "Decorator",
+    "LoadOptions",
+    "cached",
+)
 
 P = ParamSpec("P")
+Q = ParamSpec("Q")
 R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+S = TypeVar("S")
+S_contra = TypeVar("S_contra", contravariant=True)
 
 
-def default_key(
-    function: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object]
-) -> str:
-    """``module.qualname(repr of the arguments)``, keyword arguments sorted by name."""
-    parts = [repr(arg) for arg in args]
-    parts.extend(f"{name}={value!r}" for name, value in sorted(kwargs.items()))
-    return f"{function.__module__}.{function.__qualname__}({', '.join(parts)})"
+class LoadOptions(TypedDict, total=False):
+    """How ``@cached`` loads a missing result: the keywords it passes on to
+    :meth:`CacheBackend.get_or_set`, unchanged."""
+
+    ttl: TTL
+    """The time a result stays cached, as ``get_or_set`` takes it: ``None`` (the
+    cache's default), seconds, or a :class:`~datetime.timedelta`."""
 
 
-class Decorator(Protocol):
-    """What ``cached(cache)`` returns: keeps the signature of the function it wraps."""
+class CachedCallable(Protocol[P, R_co]):
+    """A memoized coroutine function as it is called: ``await f(...)``,
+    ``f.key_for(...)`` and ``await f.invalidate(...)`` take the same arguments."""
 
-    def __call__(self, function: Callable[P, Awaitable[R]], /) -> Callable[P, Awaitable[R]]:
-        """Wrap ``function``."""
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, R_co]:
+        """The cached result of this call, or the function's result, cached."""
+        ...
+
+    def key_for(self, *args: P.args, **kwargs: P.kwargs) -> str:
+        """The cache key of this call."""
+        ...
+
+    def invalidate(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, bool]:
+        """Remove this call's memoized result; ``True`` if one was cached."""
+        ...
+
+    @property
+    def __wrapped__(self) -> Callable[P, Coroutine[Any, Any, R_co]]:
+        """The original function, which skips the cache when called."""
+        ...
+
+    __name__: str
+    __qualname__: str
+
+
+class CachedFunction(CachedCallable[P, R_co], Protocol[P, R_co]):
+    """What ``@cached`` returns: a :class:`CachedCallable` that binds as a method.
+
+    Read through an instance, a method binds its first parameter (``self``) as
+    methods do; read through the class, it takes it first. A function whose first
+    parameter is a class is a :class:`CachedClassMethod` instead.
+
+    Under mypy a static method read through an instance (``Repo().double``) is typed
+    as if it bound its first parameter, a limit of mypy's support for descriptors;
+    pyright types it right. Read static methods through the class for mypy.
+    """
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any], /) -> Self: ...
+
+    @overload
+    def __get__(
+        self: CachedFunction[Concatenate[S, Q], R],
+        instance: S,
+        owner: type[Any] | None = None,
+        /,
+    ) -> CachedCallable[Q, R]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type[Any] | None = None, /) -> Self: ...
+
+    def __get__(self, instance: object, owner: type[Any] | None = None, /) -> object:
+        """Bind the instance, if read through one."""
         ...
 
 
-# Without ``key`` nothing binds P before the function is seen, so that overload returns a
-# decorator that is generic itself; with ``key``, P comes from ``key``'s signature.
-@overload
-def cached(cache: CacheBackend, *, ttl: TTL = None, key: None = None) -> Decorator: ...
+class CachedClassMethod(
+    CachedCallable[Concatenate[type[S_contra], P], R_co], Protocol[S_contra, P, R_co]
+):
+    """What ``@cached`` returns for a function whose first parameter is a class, as a
+    class method's ``cls`` is: read through the class or an instance, it binds the class.
+    """
+
+    def __get__(self, instance: object, owner: type[S_contra], /) -> CachedCallable[P, R_co]:
+        """Bind the class."""
+        ...
 
 
-@overload
-def cached(
-    cache: CacheBackend, *, ttl: TTL = None, key: Callable[P, str]
-) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]: ...
+class Decorator(Protocol):
+    """What ``cached(cache, ...)`` returns: turns a coroutine function into a
+    :class:`CachedFunction` (or :class:`CachedClassMethod`) with the same parameters
+    and result."""
+
+    # Type checkers pass ``@classmethod`` functions on as plain ones: a first parameter
+    # that takes a class (``cls``) is how one is told. One that takes any object (an
+    # ``object`` or ``Any`` parameter) takes classes too, so it is caught first.
+    @overload
+    def __call__(  # pyright: ignore[reportOverlappingOverload]
+        self, function: Callable[Concatenate[object, P], Coroutine[Any, Any, R]], /
+    ) -> CachedFunction[Concatenate[object, P], R]: ...
+
+    @overload
+    def __call__(  # pyright: ignore[reportOverlappingOverload]
+        self, function: Callable[Concatenate[type[S], P], Coroutine[Any, Any, R]], /
+    ) -> CachedClassMethod[S, P, R]: ...
+
+    @overload
+    def __call__(
+        self, function: Callable[P, Coroutine[Any, Any, R]], /
+    ) -> CachedFunction[P, R]: ...
+
+    def __call__(self, function: Callable[..., Coroutine[Any, Any, Any]], /) -> object:
+        """Memoize ``function``."""
+        ...
 
 
 def cached(
     cache: CacheBackend,
     *,
-    ttl: TTL = None,
-    key: Callable[P, str] | None = None,
-) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
-    """Cache the results of an async function in ``cache``.
+    key: str | Callable[..., str] | None = None,
+    **loading: Unpack[LoadOptions],
+) -> Decorator:
+    """Memoize an async function in ``cache``: ``@cached(cache, ttl=60)``.
 
-    Each call looks up a key built by ``key(*args, **kwargs)`` (by default the
-    function's qualified name and the ``repr`` of its arguments, so arguments should
-    have stable, distinguishing reprs) and, on a miss, awaits the function once for
-    all concurrent callers (:meth:`CacheBackend.get_or_set`), storing the result with
-    ``ttl``. The wrapper keeps the function's signature for type checkers.
+    A call looks its key up in ``cache`` and, on a miss, awaits the function once for
+    all concurrent callers of that key (:meth:`CacheBackend.get_or_set`), storing the
+    result with ``ttl``. The key is, with ``key`` left out, the function's module and
+    qualified name and the :func:`repr` of its arguments, bound to its parameters with
+    the defaults applied (``f(1)``, ``f(x=1)`` and ``f(1, y=2)`` where 2 is ``y``'s
+    default have one key), without ``self`` or ``cls``. ``key`` may instead be a
+    template such as ``"user:{user_id}"``, filled from the parameters by name, or a
+    callable, called with the parameters' values as the function's own signature takes
+    them. Whatever can be checked is checked here, at decoration time
+    (:class:`ConfigurationError`).
+
+    The result is a coroutine function with the wrapped function's signature, name and
+    docstring, plus ``key_for(...)``, ``invalidate(...)`` and ``__wrapped__``
+    (:class:`CachedFunction`). On a function defined in a class body ``@cached`` must be
+    the outermost decorator (above ``@classmethod`` or ``@staticmethod``).
     """
     if not isinstance(cache, CacheBackend):
         raise ConfigurationError(f"cache must be a CacheBackend; got {type(cache).__name__}")
-    normalize_ttl(ttl)
+    unknown = sorted(loading.keys() - LoadOptions.__optional_keys__)
+    if unknown:
+        raise ConfigurationError(f"cached() got unknown keywords: {', '.join(unknown)}")
+    normalize_ttl(loading.get("ttl"))
+    if key is not None and not isinstance(key, str) and not callable(key):
+        raise ConfigurationError(
+            f"key must be a template str or a callable; got {type(key).__name__}"
+        )
 
-    def decorate(function: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-        @functools.wraps(function)
-        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            cache_key = (
-                key(*args, **kwargs) if key is not None else default_key(function, args, kwargs)
-            )
-            return await cache.get_or_set(cache_key, lambda: function(*args, **kwargs), ttl)
+    def decorate(function: Callable[P, Coroutine[Any, Any, R]], /) -> CachedFunction[P, R]:
+        return cast("CachedFunction[P, R]", memoize(cache, function, key, loading))
 
-        return wrapper
-
-    return decorate
+    return cast(Decorator, decorate)
