@@ -21,6 +21,7 @@ from pepperpy.caching import (
     SimilarityResult,
     VectorCache,
 )
+from pepperpy.caching.core.vectors import IndexSettings
 
 pytestmark = pytest.mark.anyio
 
@@ -236,7 +237,9 @@ async def test_delete_clear_and_prefix_leave_search_results() -> None:
 
 async def test_a_large_batch_runs_in_a_worker_thread_and_the_loop_keeps_going() -> None:
     rng = np.random.default_rng(0)
-    cache = VectorCache(max_size=None, similarity_threshold=None, exact_threshold=100, seed=3)
+    cache = VectorCache(
+        max_size=None, similarity_threshold=None, index=IndexSettings(exact_threshold=100, seed=3)
+    )
     await cache.set_many({f"w{i}": v for i, v in enumerate(rng.normal(size=(200, 16)))})
     assert cache.index_stats.graph_elements == 200
     batch = {f"b{i}": v for i, v in enumerate(rng.normal(size=(1500, 16)))}
@@ -267,7 +270,9 @@ async def test_a_large_batch_runs_in_a_worker_thread_and_the_loop_keeps_going() 
 
 async def test_concurrent_searches_and_writes_stay_consistent() -> None:
     rng = np.random.default_rng(1)
-    cache = VectorCache(max_size=300, similarity_threshold=None, exact_threshold=50, seed=1)
+    cache = VectorCache(
+        max_size=300, similarity_threshold=None, index=IndexSettings(exact_threshold=50, seed=1)
+    )
     rows = rng.normal(size=(900, 8))
 
     async def writer(offset: int) -> None:
@@ -294,7 +299,9 @@ async def test_concurrent_searches_and_writes_stay_consistent() -> None:
 async def test_churn_rebuilds_the_graph_and_memory_stays_bounded() -> None:
     rng = np.random.default_rng(2)
     size = 200
-    cache = VectorCache(max_size=size, similarity_threshold=None, exact_threshold=20, seed=2)
+    cache = VectorCache(
+        max_size=size, similarity_threshold=None, index=IndexSettings(exact_threshold=20, seed=2)
+    )
     capacities = []
     for round_ in range(6):
         for i in range(size):
@@ -312,7 +319,9 @@ async def test_churn_rebuilds_the_graph_and_memory_stays_bounded() -> None:
 async def test_a_cancelled_rebuild_leaves_the_cache_whole() -> None:
     rng = np.random.default_rng(4)
     rows = rng.normal(size=(400, 8))
-    cache = VectorCache(max_size=None, similarity_threshold=None, exact_threshold=100)
+    cache = VectorCache(
+        max_size=None, similarity_threshold=None, index=IndexSettings(exact_threshold=100)
+    )
     await cache.set_many({f"k{i}": rows[i] for i in range(100)})
     with anyio.move_on_after(0.001):
         await cache.set_many({f"k{i}": rows[i] for i in range(100, 400)})  # triggers a rebuild
@@ -327,7 +336,9 @@ async def test_a_cancelled_rebuild_leaves_the_cache_whole() -> None:
 async def test_replace_deleted_keeps_the_graph_at_the_live_size() -> None:
     rng = np.random.default_rng(5)
     cache = VectorCache(
-        max_size=100, similarity_threshold=None, exact_threshold=10, replace_deleted=True
+        max_size=100,
+        similarity_threshold=None,
+        index=IndexSettings(exact_threshold=10, replace_deleted=True),
     )
     for i in range(600):
         await cache.set(f"k{i}", rng.normal(size=4))
@@ -358,7 +369,11 @@ async def test_random_operations_keep_the_index_and_the_keys_in_step(policy: str
     rng = np.random.default_rng(hash(policy) % 1000)
     clock = FakeClock()
     cache = VectorCache(
-        max_size=40, policy=policy, similarity_threshold=None, clock=clock, exact_threshold=8
+        max_size=40,
+        policy=policy,
+        similarity_threshold=None,
+        clock=clock,
+        index=IndexSettings(exact_threshold=8),
     )
     names = [f"k{i}" for i in range(80)]
     for step in range(600):

@@ -61,14 +61,20 @@ def hnsw_space(metric: MetricName) -> str:
 
 
 def scores_from_distances(
-    metric: MetricName, distances: npt.NDArray[np.floating]
+    metric: MetricName,
+    distances: npt.NDArray[np.floating],
+    scales: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Scores for the distances hnswlib reports (``1 - dot`` or squared L2)."""
+    """Scores for the distances hnswlib reports (``1 - dot`` or squared L2). Under
+    cosine, ``scales`` (one per row of a 2-D ``distances``) multiplies each row: the
+    inverse norms of queries searched without being normalized."""
     d = distances.astype(np.float64)
     if metric == "l2":
         return 1.0 / (1.0 + np.sqrt(np.maximum(d, 0.0)))
     scores = 1.0 - d
     if metric == "cosine":
+        if scales is not None:
+            scores *= scales[:, None]
         np.clip(scores, -1.0, 1.0, out=scores)
     return scores
 
