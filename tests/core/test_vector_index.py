@@ -635,3 +635,155 @@ def test_exact_search_finds_the_true_best(rows: list[list[float]], query: list[f
     q = np.array(query, np.float64)
     scores = matrix @ q / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(q))
     assert score == pytest.approx(scores.max(), abs=1e-9)
+
+
+# -- subclasses of ndarray ----------------------------------------------------------------
+
+
+class Tagged(np.ndarray):  # type: ignore[type-arg]
+    """An ndarray subclass of the user's, with state of its own."""
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False]),
+        np.ma.array([1.0, 2.0, 3.0]),  # no value masked: still a masked array
+        np.array([1.0, 2.0, 3.0]).view(Tagged),
+    ],
+    ids=["masked", "masked, nothing masked", "own subclass"],
+)
+def test_ndarray_subclasses_are_refused_not_stripped(given: object) -> None:
+    index = make()
+    index.add("a", [1.0, 1.0, 1.0])
+    with pytest.raises(InvalidVectorError, match=r"subclass of numpy\.ndarray"):
+        index.add("b", given)
+    with pytest.raises(InvalidVectorError, match="subclass"):
+        index.add_many(["b", "c"], [[1.0, 0.0, 0.0], given])
+    with pytest.raises(InvalidVectorError, match="subclass"):
+        index.search(given, 1)
+    with pytest.raises(InvalidVectorError, match="subclass"):
+        index.search_many([given], 1)
+    assert index.keys() == ["a"]
+
+
+def test_a_masked_batch_is_refused() -> None:
+    index = make()
+    batch = np.ma.array(np.ones((2, 3)), mask=[[0, 0, 1], [0, 0, 0]])
+    with pytest.raises(InvalidVectorError, match="masked"):
+        index.add_many(["a", "b"], batch)
+    assert len(index) == 0
+
+
+# -- batch searches -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("exact_threshold", [10_000, 0])
+def test_search_many_answers_as_search_does(metric: str, exact_threshold: int) -> None:
+    rng = np.random.default_rng(21)
+    rows = rng.normal(size=(400, 8)).astype(np.float32)
+    index = make(metric=metric, exact_threshold=exact_threshold, seed=2)
+    index.add_many([f"k{i}" for i in range(len(rows))], rows, [{"i": i} for i in range(400)])
+    index.remove_many([f"k{i}" for i in range(0, 400, 7)])  # holes, and graph marks
+    index.maintain()
+    queries = rng.normal(size=(25, 8)).astype(np.float32)
+    for threshold in (None, 0.3):
+        many = index.search_many(queries, 6, threshold)
+        assert len(many) == len(queries)
+        for query, found in zip(queries, many, strict=True):
+            alone = index.search(query, 6, threshold)
+            assert [key for key, *_ in found] == [key for key, *_ in alone]
+            assert [s for _, s, _ in found] == pytest.approx([s for _, s, _ in alone], abs=1e-5)
+            assert [m for *_, m in found] == [m for *_, m in alone]
+
+
+def test_search_many_takes_lists_and_checks_every_query_first() -> None:
+    index = make()
+    assert index.search_many([[1.0, 0.0]], 3) == [[]]  # nothing stored yet
+    index.add_many(["a", "b"], [[1.0, 0.0], [0.0, 1.0]])
+    found = index.search_many([[1.0, 0.1], [0.1, 1.0]], 5)
+    assert [[key for key, *_ in hits] for hits in found] == [["a", "b"], ["b", "a"]]
+    assert index.search_many(np.empty((0, 2)), 3) == []
+    with pytest.raises(InvalidVectorError, match="query #1"):
+        index.search_many([[1.0, 0.0], [math.nan, 1.0]], 1)
+    with pytest.raises(InvalidVectorError, match="query #0"):
+        index.search_many([[0.0, 0.0]], 1)
+    with pytest.raises(ConfigurationError):
+        index.search_many([[1.0, 0.0]], 0)
+
+
+# -- recall targets -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clustered_rows() -> Matrix:
+    rng = np.random.default_rng(77)
+    return clustered(rng, 6000, 32, rng.normal(size=(60, 32)).astype(np.float32))
+
+
+def test_a_recall_target_picks_the_smallest_ef_that_reaches_it(clustered_rows: Matrix) -> None:
+    keys = [f"k{i}" for i in range(len(clustered_rows))]
+    chosen = {}
+    for target in (0.5, 0.9, 0.99):
+        index = make(recall=target, seed=4, threads=1)
+        index.add_many(keys, clustered_rows)
+        assert index.maintain()  # the graph, then the check
+        stats = index.stats
+        check = index.last_recall_check
+        assert check is not None
+        assert stats.ef == check.ef
+        assert stats.recall == check.recall >= target
+        assert (check.queries, check.live, check.target) == (200, 6000, target)
+        chosen[target] = check.ef
+        if check.ef > 12:  # the next smaller ef tried falls short of the target
+            from pepperpy.caching.core.vectors.recall import EF_STEPS
+
+            smaller = EF_STEPS[EF_STEPS.index(check.ef) - 1]
+            index.ef = smaller
+            assert index.recall_target is None  # setting ef ends the target
+            assert recall_by_sample(index, keys, clustered_rows) < target + 0.02
+    assert chosen[0.5] <= chosen[0.9] <= chosen[0.99]
+
+
+def recall_by_sample(index: VectorIndex, keys: list[str], rows: Matrix) -> float:
+    """Recall@10 of stored vectors searched for their 10 others (itself left out)."""
+    rng = np.random.default_rng(5)
+    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    found = 0
+    picks = rng.choice(len(rows), 200, replace=False)
+    for i in picks:
+        order = np.argsort(-(unit @ unit[i]))
+        truth = {keys[j] for j in order[:11] if j != i}
+        got = [key for key, *_ in index.search(rows[i], 11) if key != keys[i]][:10]
+        found += len(truth & set(got))
+    return found / (10 * len(picks))
+
+
+def test_the_measured_recall_is_what_queries_get(clustered_rows: Matrix) -> None:
+    keys = [f"k{i}" for i in range(len(clustered_rows))]
+    index = make(recall=0.95, seed=4, threads=1)
+    index.add_many(keys, clustered_rows)
+    index.maintain()
+    measured = index.stats.recall
+    assert measured is not None
+    assert recall_by_sample(index, keys, clustered_rows) == pytest.approx(measured, abs=0.03)
+
+
+def test_the_check_is_deterministic_and_redone_as_the_index_grows(clustered_rows: Matrix) -> None:
+    def run() -> list[tuple[int, float]]:
+        index = make(recall=0.97, seed=6, threads=1, exact_threshold=500)
+        seen = []
+        for start in range(0, 6000, 1000):
+            block = clustered_rows[start : start + 1000]
+            index.add_many([f"k{i}" for i in range(start, start + len(block))], block)
+            index.maintain()
+            check = index.last_recall_check
+            assert check is not None
+            seen.append((check.live, check.ef))
+        return seen
+
+    first = run()
+    assert first == run()
+    assert [live for live, _ in first] == [1000, 2000, 2000, 4000, 4000, 4000]
+    assert not make(recall=0.9).wants_recall_check  # no graph, nothing to check

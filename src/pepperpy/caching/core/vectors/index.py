@@ -603,9 +603,9 @@ class VectorIndex:
         index._params.ef = state.ef
         if state.recall_check is not None:
             index._recall = RecallCheck(*state.recall_check)
-        if state.dim is None:
-            if state.keys or state.graph is not None:
-                raise ValueError("vectors without a dimension")
+        if state.dim is None or state.dtype is None:  # no vector was ever stored
+            if state.keys or state.graph is not None or state.dim != state.dim_given:
+                raise ValueError("vectors without a dimension or dtype")
             return index
         vectors = state.vectors
         slots = len(state.keys)
@@ -619,7 +619,7 @@ class VectorIndex:
             or (state.inv_norms is not None and state.inv_norms.shape != (slots,))
         ):
             raise ValueError("arrays of inconsistent shapes")
-        index._adopt(state.dim, vectors.dtype)
+        index._adopt(state.dim, np.dtype(vectors.dtype.name))
         payloads: list[Any] = [
             None if meta is None else MappingProxyType(meta) if meta else NO_METADATA
             for meta in state.metadata

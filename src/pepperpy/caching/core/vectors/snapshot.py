@@ -239,7 +239,8 @@ def _arrays(
         if start + offset + size > end:
             raise ValueError(f"array {name!r} ends past the data")
         flat = np.frombuffer(view, dtype, count, start + offset)
-        arrays[name] = flat.reshape(shape).astype(dtype.newbyteorder("="), copy=True)
+        native = np.dtype(dtype.name)  # the native-order dtype, the one numpy shares
+        arrays[name] = flat.reshape(shape).astype(native, copy=True)
     return arrays
 
 
