@@ -171,6 +171,24 @@ class VectorStoreMachine(RuleBasedStateMachine):
         results = self.store.search(query, k, threshold, self.now)
         self.model.expire(self.now)  # a search reclaims what expired first
         self._forget_gone()
+        self._check(results, query, k, threshold)
+
+    @rule(
+        queries=st.lists(vectors, max_size=4),
+        k=st.integers(1, 12),
+        threshold=st.none() | st.floats(-1.0, 1.0),
+    )
+    def search_many(self, queries: list[list[float]], k: int, threshold: float | None) -> None:
+        found = self.store.search_many(queries, k, threshold, self.now)
+        self.model.expire(self.now)
+        self._forget_gone()
+        assert len(found) == len(queries)
+        for query, results in zip(queries, found, strict=True):
+            self._check(results, query, k, threshold)
+
+    def _check(
+        self, results: list[Any], query: list[float], k: int, threshold: float | None
+    ) -> None:
         scores = {key: cosine(row, query) for key, row in self.rows.items()}
         bound = -math.inf if threshold is None else threshold
         ranked = sorted(scores.values(), reverse=True)[:k]

@@ -408,11 +408,16 @@ class VectorIndex:
         return exact_search(store, self._metric, row, inv_norm, k, threshold, touch)
 
     def search_many(
-        self, queries: object, k: int, threshold: float | None = None
+        self,
+        queries: object,
+        k: int,
+        threshold: float | None = None,
+        touch: Callable[[str], object] | None = None,
     ) -> list[list[SimilarityResult]]:
         """:meth:`search` for each of ``queries`` (a 2-D array or a sequence of
         vectors), answered together: one hnswlib call (``threads`` threads) or one
-        matrix product. Every query is checked before any is searched."""
+        matrix product. Every query is checked before any is searched. ``touch`` is
+        called with the key of each result."""
         check_k(k)
         threshold = check_threshold(threshold)
         rows, inv_norms = prepare_batch(
@@ -433,9 +438,12 @@ class VectorIndex:
                 scales = None
             found = graph.search_many(searched, k)
             if found is not None:
-                return graph_hits_many(store, self._metric, found[0], found[1], scales, threshold)
-            return [self.search(row, k, threshold) for row in rows]
-        return exact_search_many(store, self._metric, rows, inv_norms, k, threshold)
+                labels, distances = found
+                return graph_hits_many(
+                    store, self._metric, labels, distances, scales, threshold, touch
+                )
+            return [self.search(row, k, threshold, touch) for row in rows]
+        return exact_search_many(store, self._metric, rows, inv_norms, k, threshold, touch)
 
     # -- recall --------------------------------------------------------------------
 

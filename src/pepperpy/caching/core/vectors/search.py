@@ -9,6 +9,7 @@ keeps a batch of ten thousand queries within a few percent of hnswlib's own time
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from itertools import repeat
 from operator import itemgetter
@@ -74,27 +75,36 @@ def _rows_of_results(
     slots: npt.NDArray[np.intp],
     scores: npt.NDArray[np.float64],
     threshold: float | None,
+    touch: Callable[[str], object] | None,
 ) -> list[list[SimilarityResult]]:
-    """Results from ``(queries, k)`` arrays of slots and scores (each row best first)."""
+    """Results from ``(queries, k)`` arrays of slots and scores (each row best first);
+    ``touch`` is called with each result's key."""
     n, k = scores.shape
-    if n == 0 or k == 0:
-        return [[] for _ in range(n)]
+    if threshold is None:
+        counts = None
+    else:  # rows are sorted: each keeps a prefix
+        kept = scores >= threshold
+        counts = kept.sum(axis=1).tolist()
+        slots, scores = slots[kept], scores[kept]
     flat_slots = slots.ravel().tolist()
+    if not flat_slots:
+        return [[] for _ in range(n)]
     pick: Callable[[list[Any]], tuple[Any, ...]] = (
         itemgetter(*flat_slots) if len(flat_slots) > 1 else lambda seq: (seq[flat_slots[0]],)
     )
-    flat = list(
-        map(
-            _new_result,
-            repeat(SimilarityResult),
-            zip(pick(store.key_of), scores.ravel().tolist(), pick(store.payload_of), strict=True),
-        )
-    )
-    if threshold is None:
+    keys = pick(store.key_of)
+    metadata = pick(store.payload_of) if store.payloads_given else repeat(store.empty)
+    rows_of = zip(keys, scores.ravel().tolist(), metadata, strict=False)  # repeat() is endless
+    flat = list(map(_new_result, repeat(SimilarityResult), rows_of))
+    if touch is not None:
+        deque(map(touch, keys), maxlen=0)  # in C: a call per result, nothing kept
+    if counts is None:
         return [flat[start : start + k] for start in range(0, n * k, k)]
-    kept = (scores >= threshold).sum(axis=1).tolist()  # rows are sorted: a prefix is kept
-    starts = range(0, n * k, k)
-    return [flat[start : start + count] for start, count in zip(starts, kept, strict=True)]
+    rows, start = [], 0
+    for count in counts:
+        rows.append(flat[start : start + count])
+        start += count
+    return rows
 
 
 def graph_hits_many(
@@ -104,12 +114,14 @@ def graph_hits_many(
     distances: npt.NDArray[np.float32],
     scales: npt.NDArray[np.float64] | None,
     threshold: float | None,
+    touch: Callable[[str], object] | None = None,
 ) -> list[list[SimilarityResult]]:
     """Results for a batch graph search: ``labels`` and ``distances`` have one row per
-    query; ``scales`` (cosine) multiplies each row's scores."""
+    query; ``scales`` (cosine) multiplies each row's scores; ``touch`` is called with
+    each result's key."""
     scores = scores_from_distances(metric, distances, scales)
     slots = (labels & _MASK64).astype(np.intp)
-    return _rows_of_results(store, slots, scores, threshold)
+    return _rows_of_results(store, slots, scores, threshold, touch)
 
 
 def exact_search(
@@ -158,9 +170,10 @@ def exact_search_many(
     inv_norms: npt.NDArray[np.float64] | None,
     k: int,
     threshold: float | None,
+    touch: Callable[[str], object] | None = None,
 ) -> list[list[SimilarityResult]]:
     """:func:`exact_search` for every row of ``rows`` (queries), with one matrix
-    product; ``k`` <= the live count."""
+    product; ``k`` <= the live count. ``touch`` is called with each result's key."""
     queries = rows if inv_norms is None else rows * inv_norms[:, None]
     queries = queries.astype(store.vectors.dtype, copy=False)
     slots, stored, inv = _live_rows(store)
@@ -177,7 +190,7 @@ def exact_search_many(
     if metric == "cosine":
         np.clip(top, -1.0, 1.0, out=top)
     picked = best if slots is None else slots[best]
-    return _rows_of_results(store, picked, top, threshold)
+    return _rows_of_results(store, picked, top, threshold, touch)
 
 
 def _live_rows(

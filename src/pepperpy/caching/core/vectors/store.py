@@ -124,15 +124,9 @@ class VectorStore:
         """:meth:`search` for every query of ``queries``, answered together."""
         if self._deadlines:
             self._expire_due(now)
-        found = self._index.search_many(
-            queries, k, self._threshold if threshold is None else threshold
+        return self._index.search_many(
+            queries, k, self._threshold if threshold is None else threshold, self._touch
         )
-        touch = self._touch
-        if touch is not None:
-            for hits in found:
-                for hit in hits:
-                    touch(hit[0])
-        return found
 
     def needs_expiry(self, now: float) -> bool:
         """Whether some entry has expired at ``now`` and is not reclaimed yet."""
