@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, Final
@@ -40,33 +40,41 @@ def graph_hits(
 ) -> list[SimilarityResult]:
     """Results for what a graph search found (nearest first). ``scale`` multiplies
     cosine scores, for a query searched without being normalized; ``touch`` is called
-    with each result's key."""
-    key_of = store.key_of
-    metadata_of = store.payload_of if store.payloads_given else None
-    empty = store.empty
-    bound = -math.inf if threshold is None else threshold
-    hits: list[SimilarityResult] = []
-    append = hits.append
+    with each result's key.
+
+    Keys are gathered by ``itemgetter`` and results built by ``map``: loops in C, whose
+    memory reads (each key is somewhere else in memory) overlap instead of waiting for
+    one another, which a Python loop cannot do.
+    """
     # The formulas of metrics.scores_from_distances, on a handful of plain floats.
-    for label, distance in zip(labels, distances, strict=False):  # same lengths
-        if metric == "cosine":
-            score = (1.0 - distance) * scale
-            if score > 1.0:
-                score = 1.0
-            elif score < -1.0:
-                score = -1.0
-        elif metric == "l2":
-            score = 1.0 / (1.0 + math.sqrt(distance if distance > 0.0 else 0.0))
-        else:
-            score = 1.0 - distance
-        if score < bound:
-            break  # nearest first: every later score is lower
-        slot = label & SLOT_MASK
-        key: str = key_of[slot]  # type: ignore[assignment]  # a live slot has a key
-        metadata = empty if metadata_of is None else metadata_of[slot]
-        append(_new_result(SimilarityResult, (key, score, metadata)))
-        if touch is not None:
-            touch(key)
+    if metric == "cosine":
+        scores = [(1.0 - distance) * scale for distance in distances]
+        if scores[0] > 1.0 or scores[-1] < -1.0:  # rounding past the bounds
+            scores = [1.0 if x > 1.0 else -1.0 if x < -1.0 else x for x in scores]
+    elif metric == "l2":
+        scores = [1.0 / (1.0 + math.sqrt(d if d > 0.0 else 0.0)) for d in distances]
+    else:
+        scores = [1.0 - distance for distance in distances]
+    n = len(scores)
+    if threshold is not None:
+        while n and scores[n - 1] < threshold:  # nearest first: a suffix falls short
+            n -= 1
+        if n < len(scores):
+            labels, scores = labels[:n], scores[:n]
+    if n == 0:
+        return []
+    slots = [label & SLOT_MASK for label in labels]
+    pick = itemgetter(*slots)
+    keys: tuple[str, ...] = pick(store.key_of) if n > 1 else (pick(store.key_of),)
+    if store.payloads_given:
+        metadata: Iterable[Any] = pick(store.payload_of) if n > 1 else (pick(store.payload_of),)
+    else:
+        metadata = repeat(store.empty)
+    hits = list(
+        map(_new_result, repeat(SimilarityResult), zip(keys, scores, metadata, strict=False))
+    )
+    if touch is not None:
+        deque(map(touch, keys), maxlen=0)
     return hits
 
 
