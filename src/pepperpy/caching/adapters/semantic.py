@@ -21,7 +21,7 @@ from .vector import VectorCache
 
 __all__ = ("SemanticCache", "SemanticStats")
 
-A = TypeVar("A")
+T = TypeVar("T")
 
 _ANSWER: Final = "answer"
 _ABSENT: Any = object()
@@ -38,7 +38,7 @@ class SemanticStats:
     """Counters of a :class:`SemanticCache` at one moment."""
 
     hits: int = 0
-    """Calls answered from the cache: the same prompt, or one of like meaning."""
+    """Calls answered from the cache (the same prompt, or one of like meaning)."""
     exact_hits: int = 0
     """Of the hits, those for a prompt stored as it was asked (no embedding needed)."""
     misses: int = 0
@@ -82,11 +82,11 @@ class _Flight:
 
 
 @final
-class SemanticCache(Generic[A]):
+class SemanticCache(Generic[T]):
     """Answers to prompts, reused for prompts of like meaning.
 
     ``embed`` turns a prompt into a vector (a sync or async callable; a sync one runs
-    on the event loop, so give a slow model an async wrapper). A prompt's answer is
+    on the event loop, so give a slow model an async wrapper). T prompt's answer is
     reused for a later prompt whose embedding has a cosine similarity of at least
     ``threshold`` with it. ``max_size`` bounds the stored answers (least recently used
     leave first); ``ttl`` (seconds or a ``timedelta``) makes each answer expire.
@@ -128,12 +128,12 @@ class SemanticCache(Generic[A]):
     # -- the one call most code needs ----------------------------------------------
 
     @overload
-    async def get_or_compute(self, prompt: str, compute: Callable[[], Awaitable[A]]) -> A: ...
+    async def get_or_compute(self, prompt: str, compute: Callable[[], Awaitable[T]]) -> T: ...
 
     @overload
-    async def get_or_compute(self, prompt: str, compute: Callable[[], A]) -> A: ...
+    async def get_or_compute(self, prompt: str, compute: Callable[[], T]) -> T: ...
 
-    async def get_or_compute(self, prompt: str, compute: Callable[[], A | Awaitable[A]]) -> A:
+    async def get_or_compute(self, prompt: str, compute: Callable[[], T | Awaitable[T]]) -> T:
         """The stored answer to ``prompt`` or to a prompt of like meaning, else the
         result of ``compute()`` (sync or async), stored for later prompts.
 
@@ -146,7 +146,7 @@ class SemanticCache(Generic[A]):
             if flight is None:
                 found = await self._lookup(prompt)
                 if isinstance(found, _Hit):
-                    return cast(A, self._count(found))
+                    return cast(T, self._count(found))
                 flight = self._flights.get(prompt)  # started while we embedded?
                 if flight is None:
                     self._count(found)
@@ -157,7 +157,7 @@ class SemanticCache(Generic[A]):
             if flight.answer is not _ABSENT:
                 self._hits += 1
                 self._exact += 1
-                return cast(A, flight.answer)
+                return cast(T, flight.answer)
             # its owner was cancelled: look again, perhaps take over
 
     async def get(self, prompt: str, default: Any = None) -> Any:
@@ -167,7 +167,7 @@ class SemanticCache(Generic[A]):
         answer = self._count(found)
         return default if isinstance(found, _Miss) else answer
 
-    async def set(self, prompt: str, answer: A) -> None:
+    async def set(self, prompt: str, answer: T) -> None:
         """Store ``answer`` for ``prompt`` (and prompts of like meaning)."""
         _check_prompt(prompt)
         vector = await self._vector(prompt)
@@ -197,7 +197,7 @@ class SemanticCache(Generic[A]):
         near_miss: float = 0.05,
         clock: Callable[[], float] | None = None,
     ) -> Self:
-        """A cache holding what :meth:`save` wrote, with ``embed`` (the same model as
+        """T cache holding what :meth:`save` wrote, with ``embed`` (the same model as
         before: embeddings of another model are not comparable)."""
         vectors = await VectorCache.load(path, clock=clock)
         bound = vectors.similarity_threshold
@@ -265,8 +265,8 @@ class SemanticCache(Generic[A]):
         return None
 
     async def _compute(
-        self, prompt: str, vector: object, compute: Callable[[], A | Awaitable[A]]
-    ) -> A:
+        self, prompt: str, vector: object, compute: Callable[[], T | Awaitable[T]]
+    ) -> T:
         flight = self._flights[prompt] = _Flight()
         try:
             answer = compute()
@@ -284,4 +284,4 @@ class SemanticCache(Generic[A]):
             if self._flights.get(prompt) is flight:
                 del self._flights[prompt]
             flight.done.set()
-        return cast(A, answer)
+        return cast(T, answer)

@@ -77,7 +77,7 @@ class VectorCache(CacheBackend):
     its own vectors, and checks again whenever the number of vectors has doubled or
     halved (:attr:`index_stats` shows the ``ef`` and the recall measured).
     ``threads`` is how many threads hnswlib uses for batch inserts and batch searches
-    (default: the cores available, at most :data:`MAX_DEFAULT_THREADS`; with more
+    (default: the cores available, at most ``MAX_DEFAULT_THREADS``, 8; with more
     than one, the graph built by a batch depends on thread timing). ``index`` tunes
     the graph, the storage dtype, exact search and churn (:class:`IndexSettings`).
     """
