@@ -17,6 +17,7 @@ import anyio
 from ..core.errors import ConfigurationError, InvalidKeyError
 from ..core.ttl import TTL
 from ..core.vectors.settings import check_threshold
+from .single_flight import Flight
 from .vector import VectorCache
 
 __all__ = ("SemanticCache", "SemanticStats")
@@ -24,7 +25,6 @@ __all__ = ("SemanticCache", "SemanticStats")
 T = TypeVar("T")
 
 _ANSWER: Final = "answer"
-_ABSENT: Any = object()
 
 
 def _check_prompt(prompt: object) -> None:
@@ -72,16 +72,6 @@ class _Miss(NamedTuple):
 
 
 @final
-class _Flight:
-    __slots__ = ("answer", "done", "error")
-
-    def __init__(self) -> None:
-        self.done = anyio.Event()
-        self.answer: Any = _ABSENT
-        self.error: BaseException | None = None
-
-
-@final
 class SemanticCache(Generic[T]):
     """Answers to prompts, reused for prompts of like meaning.
 
@@ -122,7 +112,7 @@ class SemanticCache(Generic[T]):
             clock=clock,
             **vectors,
         )
-        self._flights: dict[str, _Flight] = {}
+        self._flights: dict[str, Flight] = {}
         self._hits = self._exact = self._misses = self._near_misses = 0
 
     # -- the one call most code needs ----------------------------------------------
@@ -154,10 +144,10 @@ class SemanticCache(Generic[T]):
             await flight.done.wait()
             if flight.error is not None:
                 raise flight.error
-            if flight.answer is not _ABSENT:
+            if flight.has_value:
                 self._hits += 1
                 self._exact += 1
-                return cast(T, flight.answer)
+                return cast(T, flight.value)
             # its owner was cancelled: look again, perhaps take over
 
     async def get(self, prompt: str, default: Any = None) -> Any:
@@ -267,7 +257,7 @@ class SemanticCache(Generic[T]):
     async def _compute(
         self, prompt: str, vector: object, compute: Callable[[], T | Awaitable[T]]
     ) -> T:
-        flight = self._flights[prompt] = _Flight()
+        flight = self._flights[prompt] = Flight()
         try:
             answer = compute()
             if inspect.isawaitable(answer):
@@ -279,7 +269,7 @@ class SemanticCache(Generic[T]):
             flight.error = exc
             raise
         else:
-            flight.answer = answer
+            flight.value = answer
         finally:
             if self._flights.get(prompt) is flight:
                 del self._flights[prompt]

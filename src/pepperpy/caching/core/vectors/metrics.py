@@ -14,7 +14,7 @@ threshold always means "score >= threshold":
 
 from __future__ import annotations
 
-from typing import Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +30,7 @@ __all__ = (
     "scores_from_distances",
     "search_row",
     "search_rows",
+    "squared_distances",
 )
 
 MetricName: TypeAlias = Literal["cosine", "l2", "ip"]
@@ -98,6 +99,20 @@ def exact_scores(
         assert inv_norms is not None
         return (rows @ query) * inv_norms
     return (rows @ query).astype(np.float64)
+
+
+def squared_distances(
+    queries: npt.NDArray[np.floating], rows: npt.NDArray[np.floating]
+) -> npt.NDArray[Any]:
+    """Squared Euclidean distances, one row per query and one column per row, from one
+    matrix product (``|q|^2 - 2 q.r + |r|^2``, clipped at 0 where rounding went below)."""
+    squared = (
+        np.einsum("ij,ij->i", queries, queries)[:, None]
+        - 2.0 * (queries @ rows.T)
+        + np.einsum("ij,ij->i", rows, rows)[None, :]
+    )
+    clipped: npt.NDArray[Any] = np.maximum(squared, 0.0)
+    return clipped
 
 
 def search_rows(

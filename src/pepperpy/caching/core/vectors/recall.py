@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .graph import Graph
-from .metrics import MetricName, search_rows
+from .metrics import MetricName, search_rows, squared_distances
 from .slots import SlotStore
 
 __all__ = ("EF_STEPS", "RECALL_K", "SAMPLE", "RecallCheck", "check_recall_now")
@@ -124,16 +124,11 @@ def _distances(
     metric: MetricName, queries: npt.NDArray[np.float32], rows: npt.NDArray[np.float32]
 ) -> npt.NDArray[np.float32]:
     """hnswlib's distances (``1 - dot``, or squared L2) between queries and rows."""
-    products: npt.NDArray[np.float32] = queries @ rows.T
-    if metric != "l2":
-        return np.subtract(1.0, products, dtype=np.float32)
-    squared = (
-        np.einsum("ij,ij->i", queries, queries)[:, None]
-        - 2.0 * products
-        + np.einsum("ij,ij->i", rows, rows)[None, :]
-    )
-    clipped: npt.NDArray[np.float32] = np.maximum(squared, 0.0)
-    return clipped
+    if metric == "l2":
+        squared: npt.NDArray[np.float32] = squared_distances(queries, rows)
+        return squared
+    distances: npt.NDArray[np.float32] = np.subtract(1.0, queries @ rows.T, dtype=np.float32)
+    return distances
 
 
 def _nearest(

@@ -18,7 +18,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from .metrics import MetricName, exact_scores, scores_from_distances
+from .metrics import MetricName, exact_scores, scores_from_distances, squared_distances
 from .result import SimilarityResult
 from .slots import SLOT_MASK, SlotStore
 
@@ -222,14 +222,9 @@ def _exact_score_matrix(
     inv_norms: npt.NDArray[np.float64] | None,
 ) -> npt.NDArray[np.float64]:
     """Scores with one row per query and one column per stored row."""
-    products = queries @ stored.T
     if metric == "l2":
-        squared = (
-            np.einsum("ij,ij->i", queries, queries)[:, None]
-            - 2.0 * products
-            + np.einsum("ij,ij->i", stored, stored)[None, :]
-        )
-        return scores_from_distances(metric, squared)
+        return scores_from_distances(metric, squared_distances(queries, stored))
+    products = queries @ stored.T
     if metric == "cosine":
         assert inv_norms is not None
         return products * inv_norms[None, :]
