@@ -25,8 +25,9 @@ directions, half midpoints between two clusters)):
 
 OpenBLAS threads are best pinned to 1: on a shared machine its thread pool makes numpy's
 matrix products erratic. Peers are timed in interleaved rounds in one process, so load
-from other processes hits all of them alike; ratios are of the summed times of all
-rounds. Timings are wall-clock on whatever machine runs this.
+from other processes hits all of them alike; a ratio is the median of the per-round
+ratios, with their range in brackets (a wide range: a noisy machine). Timings are
+wall-clock on whatever machine runs this.
 """
 
 from __future__ import annotations
@@ -112,8 +113,17 @@ def recall_above(
     return hits / wanted
 
 
+def ratio(base: list[float], other: list[float]) -> str:
+    """``other``'s speed against ``base`` (times per round): the median of the per-round
+    ratios, and their range, which says how noisy the machine was."""
+    ratios = sorted(b / o for b, o in zip(base, other, strict=True))
+    if len(ratios) == 1:
+        return f"{ratios[0]:.2f}x"
+    return f"{statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+
+
 def row(first: object, *cells: object) -> None:
-    print(f"{first!s:<24}" + "".join(f"{cell!s:>14}" for cell in cells))
+    print(f"{first!s:<24}" + "".join(f"{cell!s:>18}" for cell in cells))
 
 
 async def build_cache(
@@ -147,6 +157,8 @@ class Peer:
         self.name = name
         self.search = search
         self.seconds = 0.0
+        self.rounds: list[float] = []
+        """Seconds of each round (near and far queries)."""
         self.latencies: list[float] = []
         self.found: dict[str, list[list[int]]] = {}
 
@@ -190,7 +202,7 @@ async def queries_section(n: int, dim: int, count: int, rounds: int, threads: in
         return [int(result.key) for result in await cache.find_similar(q, top_k=K)]
 
     await ef_rows(cache, raw, own, near, far, truth, rounds, (ef,), bare, bare_own, cached, True)
-    await batch_rows(cache, raw, near, far, truth, rounds, threads)
+    await batch_rows(cache, raw, near, far, truth, 2 * rounds + 1, threads)
     await threshold_rows(data, near, far, truth, threads)
     await ef_rows(
         cache,
@@ -223,10 +235,10 @@ async def ef_rows(
     *functions, detailed = searches
     if detailed:
         print("-- single queries (find_similar against a bare knn_query loop)")
-        row("peer", "median us", "p99 us", "queries/s", "vs bare", "recall near", "recall far")
+        row("peer", "median us", "p99 us", "queries/s", "vs bare (range)", "recall near", "far")
     else:
         print("-- ef sweep: recall@10 and queries/s on the same graphs")
-        row("ef", "recall near", "recall far", "bare us/q", "cache us/q", "cache/bare")
+        row("ef", "recall near", "recall far", "bare us/q", "cache us/q", "cache/own graph")
     for ef in efs:
         cache.ef = ef
         raw.set_ef(ef)
@@ -241,10 +253,11 @@ async def ef_rows(
         ]
         for _ in range(rounds):  # interleaved: machine noise hits every peer alike
             for peer in peers:
+                before = peer.seconds
                 await peer.run("near", near)
                 await peer.run("far", far)
+                peer.rounds.append(peer.seconds - before)
         total = len(peers[0].latencies)
-        base = total / peers[0].seconds
         if detailed:
             for peer in peers:
                 ordered = sorted(peer.latencies)
@@ -254,14 +267,13 @@ async def ef_rows(
                     f"{statistics.median(ordered) * 1e6:.1f}",
                     f"{ordered[int(0.99 * (len(ordered) - 1))] * 1e6:.1f}",
                     f"{qps:,.0f}",
-                    f"{qps / base:.3f}x",
+                    ratio(peers[0].rounds, peer.rounds),
                     f"{recall(peer.found['near'], truth['near'][0]):.3f}",
                     f"{recall(peer.found['far'], truth['far'][0]):.3f}",
                 )
-            own_qps = total / peers[1].seconds
             print(
-                f"VectorCache / bare loop on its own graph: "
-                f"{total / peers[2].seconds / own_qps:.3f}x"
+                "VectorCache / bare loop on its own graph: "
+                + ratio(peers[1].rounds, peers[2].rounds)
             )
         else:
             cached_peer = peers[2]
@@ -269,9 +281,9 @@ async def ef_rows(
                 str(ef),
                 f"{recall(cached_peer.found['near'], truth['near'][0]):.3f}",
                 f"{recall(cached_peer.found['far'], truth['far'][0]):.3f}",
-                f"{peers[0].seconds / total * 1e6:.1f}",
+                f"{peers[1].seconds / total * 1e6:.1f}",
                 f"{cached_peer.seconds / total * 1e6:.1f}",
-                f"{peers[0].seconds / cached_peer.seconds:.3f}x",
+                ratio(peers[1].rounds, cached_peer.rounds),
             )
 
 
@@ -286,27 +298,28 @@ async def batch_rows(
 ) -> None:
     print(f"-- batches (find_similar_many against one batch knn_query, {threads} threads)")
     queries = np.concatenate([near, far] * 10)  # 10x the query set: a large batch
-    bare_seconds = cache_seconds = 0.0
+    bare_rounds: list[float] = []
+    cache_rounds: list[float] = []
     found: list[list[int]] = []
     for _ in range(rounds):
         start = time.perf_counter()
         labels = raw.knn_query(queries, k=K, num_threads=threads)[0]
-        bare_seconds += time.perf_counter() - start
+        bare_rounds.append(time.perf_counter() - start)
         start = time.perf_counter()
         results = await cache.find_similar_many(queries, top_k=K)
-        cache_seconds += time.perf_counter() - start
+        cache_rounds.append(time.perf_counter() - start)
     found = [[int(r.key) for r in hits] for hits in results]
     bare_found = labels.tolist()
     half = len(near)
-    row("peer", "us/query", "vs bare", "recall near", "recall far")
+    row("peer", "us/query", "vs bare (range)", "recall near", "recall far")
     for name, seconds, got in (
-        ("one knn_query", bare_seconds, bare_found),
-        ("find_similar_many", cache_seconds, found),
+        ("one knn_query", bare_rounds, bare_found),
+        ("find_similar_many", cache_rounds, found),
     ):
         row(
             name,
-            f"{seconds / rounds / len(queries) * 1e6:.1f}",
-            f"{bare_seconds / seconds:.3f}x",
+            f"{statistics.median(seconds) / len(queries) * 1e6:.1f}",
+            ratio(bare_rounds, seconds),
             f"{recall(got[:half], truth['near'][0]):.3f}",
             f"{recall(got[half : 2 * half], truth['far'][0]):.3f}",
         )
@@ -346,22 +359,22 @@ async def inserts_section(n: int, dim: int, rounds: int) -> None:
     truth = exact_top(data, near)[0]
     threads = default_threads()
     print(f"\n== inserts: set_many of {n} x {dim}, threads=1 against threads={threads} ==")
-    seconds = {1: 0.0, threads: 0.0}
+    seconds: dict[int, list[float]] = {1: [], threads: []}
     recalls: dict[int, float] = {}
     for _ in range(rounds):
         for count in seconds:
             cache, elapsed = await build_cache(data, threads=count)
-            seconds[count] += elapsed
+            seconds[count].append(elapsed)
             found = [[int(r.key) for r in await cache.find_similar(q, top_k=K)] for q in near]
             recalls[count] = recall(found, truth)
             del cache
-    row("threads", "seconds", "vectors/s", "speed-up", "recall near")
-    for count, total in seconds.items():
+    row("threads", "seconds", "vectors/s", "speed-up (range)", "recall near")
+    for count, times in seconds.items():
         row(
             str(count),
-            f"{total / rounds:.2f}",
-            f"{n * rounds / total:,.0f}",
-            f"{seconds[1] / total:.2f}x",
+            f"{statistics.median(times):.2f}",
+            f"{n / statistics.median(times):,.0f}",
+            ratio(seconds[1], times),
             f"{recalls[count]:.3f}",
         )
 
