@@ -267,7 +267,7 @@ class VectorCache(CacheBackend):
         store = self._store
         async with self._lock:
             delete = partial(store.delete_many, keys, self._now())
-            deleted = await self._run(delete, store.insert_work(0) + len(keys) * 1000)
+            deleted = await self._run(delete, store.key_work(len(keys)))
         if store.wants_rebuild:
             await self._maintain()
         return deleted
@@ -277,7 +277,9 @@ class VectorCache(CacheBackend):
         were removed."""
         store = self._store
         async with self._lock:
-            removed = await self._run(partial(store.delete_prefix, prefix), len(store) * 1000)
+            removed = await self._run(
+                partial(store.delete_prefix, prefix), store.key_work(len(store))
+            )
         if store.wants_rebuild:
             await self._maintain()
         return removed

@@ -55,13 +55,13 @@ class SlotStore:
         self.alive = np.empty(0, np.bool_)
         self.key_of: list[str | None] = []
         self.payload_of: list[Any] = []
-        """Per slot: the metadata mapping of the vector there."""
+        """The metadata mapping of the vector in each slot."""
         self.payloads_given = 0
         """Live slots whose payload is not ``empty``: while 0, readers can skip
         ``payload_of`` (a memory access saved per search result)."""
         self.slot_of: dict[str, int] = {}
         self.high = 0
-        """Slots ever used: every live slot is below it."""
+        """How many slots were ever used (every live slot is below it)."""
         self._free: list[int] = []
         self._held: list[int] = []
         self.hold_freed = False

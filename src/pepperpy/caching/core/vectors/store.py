@@ -40,6 +40,9 @@ from .snapshot import StoreState
 __all__ = ("VectorStore", "metadata_view")
 
 _NO_REMOVALS: Final[tuple[Removal, ...]] = ()
+_KEY_WORK: Final = 1000
+"""What the engine's and the index's bookkeeping for one key is worth in multiply-adds
+(about a microsecond of Python), for the cost estimates."""
 
 
 def metadata_view(metadata: object) -> Mapping[str, Any]:
@@ -298,7 +301,11 @@ class VectorStore:
 
     def insert_work(self, n: int) -> int:
         """Rough cost of writing ``n`` vectors, in multiply-adds."""
-        return self._index.insert_work(n)
+        return self._index.insert_work(n) + n * _KEY_WORK
+
+    def key_work(self, n: int) -> int:
+        """Rough cost of removing ``n`` keys, in multiply-adds."""
+        return n * _KEY_WORK
 
     def search_work(self, k: object, queries: int = 1) -> int:
         """Rough cost of ``queries`` searches for ``k`` results, in multiply-adds."""
