@@ -8,7 +8,8 @@ hnswlib (the ``vector`` extra), so :mod:`pepperpy.caching.core` does not import 
 
 from __future__ import annotations
 
-from .index import NO_METADATA, IndexStats, VectorIndex
+from .index import NO_METADATA, VectorIndex
+from .index_stats import IndexStats
 from .metrics import METRICS, MetricName
 from .rebuild import Rebuild
 from .recall import RecallCheck

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Final, NamedTuple, final
+from typing import Any, Final, final
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,8 @@ import numpy.typing as npt
 from ..errors import ConfigurationError, InvalidKeyError
 from .graph import Graph, GraphParams
 from .graph_state import check_state
+from .index_state import checked_payloads
+from .index_stats import IndexStats, check_k
 from .metrics import MetricName, check_metric, hnsw_space, search_row, search_rows
 from .rebuild import Rebuild
 from .recall import RecallCheck, check_recall_now
@@ -35,7 +37,7 @@ from .slots import SlotStore
 from .snapshot import IndexState
 from .validation import check_dim, check_dtype, prepare_batch, prepare_vector
 
-__all__ = ("NO_METADATA", "IndexStats", "VectorIndex")
+__all__ = ("NO_METADATA", "IndexStats", "VectorIndex", "check_k")
 
 NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
 """The metadata of a vector stored without any."""
@@ -43,40 +45,10 @@ NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
 _FLOAT32: Final = np.dtype(np.float32)
 
 
-@final
-class IndexStats(NamedTuple):
-    """Sizes and search settings of a :class:`VectorIndex` at one moment."""
-
-    live: int
-    """Stored vectors."""
-    slots: int
-    """Rows allocated for stored vectors."""
-    graph_elements: int
-    """Elements in the HNSW graph, marked (removed) ones included; 0 without a graph."""
-    graph_deleted: int
-    """Elements of the graph marked as removed."""
-    graph_capacity: int
-    """Elements the graph has room for before it grows."""
-    rebuilding: bool
-    """Whether a rebuild is in progress."""
-    ef: int
-    """The HNSW search breadth in use (chosen by the recall target, if one is set)."""
-    recall: float | None
-    """Recall@10 measured at ``ef`` by the last recall check; ``None`` before any (and
-    without a recall target). Exact search has no check: its recall is 1."""
-
-
 def _check_key(key: object) -> str:
     if not isinstance(key, str):
         raise InvalidKeyError(f"cache keys must be str; got {key!r} of type {type(key).__name__}")
     return key
-
-
-def check_k(k: object) -> int:
-    """``k`` (how many results) as a positive int, or ConfigurationError."""
-    if type(k) is not int or k < 1:
-        raise ConfigurationError(f"k must be a positive int; got {k!r}")
-    return k
 
 
 @final
@@ -104,7 +76,6 @@ class VectorIndex:
         "_exact_threshold",
         "_graph",
         "_job",
-        "_log",
         "_metric",
         "_params",
         "_recall",
@@ -150,8 +121,6 @@ class VectorIndex:
         )
         self._graph: Graph | None = None
         self._job: Rebuild | None = None
-        self._log: list[tuple[list[int], list[int]]] = []
-        """(slots, labels) added while a rebuild runs, to replay into its graph."""
         self._recall: RecallCheck | None = None
         self._params.ef = self._settings.ef
 
@@ -288,7 +257,7 @@ class VectorIndex:
             self._release([key], [old])
         store.put(slot, key, row, inv_norm, metadata)
         if self._job is not None:
-            self._log.append(([slot], [label]))
+            self._job.added([slot], [label])
 
     def add_many(
         self,
@@ -333,7 +302,7 @@ class VectorIndex:
             self._release(replaced, [store.slot_of[key] for key in replaced])
         store.put_many(slots, keys, rows, inv_norms, values)
         if self._job is not None:
-            self._log.append((slots.tolist(), labels.tolist()))
+            self._job.added(slots.tolist(), labels.tolist())
         return keys
 
     def remove(self, key: str) -> bool:
@@ -515,7 +484,6 @@ class VectorIndex:
             + (0 if settings.replace_deleted else int(len(slots) * settings.rebuild_ratio)),
         )
         self._job = job
-        self._log = []
         store.hold_freed = True
         return job
 
@@ -526,18 +494,7 @@ class VectorIndex:
         if job is not self._job or not job.done or job.abandoned:
             self.abandon_rebuild(job)
             return False
-        store = self._store
-        graph = job.graph
-        gone = (store.labels(job.slots) != job.labels) | ~store.alive[job.slots]
-        graph.remove(job.labels[gone])
-        if self._log:
-            slots = np.array([s for part, _ in self._log for s in part], np.intp)
-            labels = np.array([x for _, part in self._log for x in part], np.uint64)
-            keep = store.alive[slots] & (store.labels(slots) == labels)
-            slots, labels = slots[keep], labels[keep]
-            inv = None if store.inv_norms is None else store.inv_norms[slots]
-            graph.add(labels, search_rows(self._metric, store.vectors[slots], inv))
-        self._graph = graph
+        self._graph = job.caught_up(self._store)
         self._end_job()
         return True
 
@@ -567,7 +524,6 @@ class VectorIndex:
 
     def _end_job(self) -> None:
         self._job = None
-        self._log = []
         self._store.release_held()
 
     # -- saving and restoring -----------------------------------------------------
@@ -615,30 +571,9 @@ class VectorIndex:
             if state.keys or state.graph is not None or state.dim != state.dim_given:
                 raise ValueError("vectors without a dimension or dtype")
             return index
+        payloads = checked_payloads(state, NO_METADATA)
         vectors = state.vectors
-        slots = len(state.keys)
-        if (
-            vectors.shape != (slots, state.dim)
-            or vectors.dtype.name != state.dtype
-            or (state.dim_given is not None and state.dim_given != state.dim)
-            or len(state.metadata) != slots
-            or state.generations.shape != (slots,)
-            or (state.inv_norms is None) != (index._metric != "cosine")
-            or (state.inv_norms is not None and state.inv_norms.shape != (slots,))
-        ):
-            raise ValueError("arrays of inconsistent shapes")
         index._adopt(state.dim, np.dtype(vectors.dtype.name))
-        payloads: list[Any] = [
-            None if meta is None else MappingProxyType(meta) if meta else NO_METADATA
-            for meta in state.metadata
-        ]
-        if any(
-            (key is None) != (meta is None) for key, meta in zip(state.keys, payloads, strict=True)
-        ):
-            raise ValueError("metadata for a free slot, or none for a used one")
-        keys = [key for key in state.keys if key is not None]
-        if len(set(keys)) != len(keys):
-            raise ValueError("a key stored twice")
         store = SlotStore.restore(
             vectors=vectors,
             inv_norms=state.inv_norms,
