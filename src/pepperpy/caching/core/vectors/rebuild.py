@@ -88,7 +88,7 @@ class Rebuild:
     def caught_up(self, store: SlotStore) -> Graph:
         """The finished graph, brought up to date with ``store``: the snapshot's vectors
         removed or replaced since are marked removed, and the vectors stored since (and
-        still there) are added. Call under the index's lock, once :attr:`done`."""
+        still there) are added. Call under the index's lock, once ``done`` is set."""
         graph = self.graph
         gone = (store.labels(self.slots) != self.labels) | ~store.alive[self.slots]
         graph.remove(self.labels[gone])
