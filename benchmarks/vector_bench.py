@@ -3,50 +3,41 @@
 Run (from the repository root, with the ``bench`` extra installed)::
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/vector_bench.py
-    OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/vector_bench.py --n 20000 --quick
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/vector_bench.py \
+        --sections queries --sizes 20000
 
-Sections (each prints a table):
+Sections (each prints a table; every row that answers queries has its recall@10 against
+exact search, for queries *near* the data (drawn like it) and *far* from it (half random
+directions, half midpoints between two clusters)):
 
-* ``search``: for a 100k x 128 clustered data set and scikit-learn's digits (1797 x 64):
-  batch insert rate, single-query latency (median, p99) and queries/s, recall@10 against
-  exact search for queries near the data and far from it, memory per vector. Peers: raw
-  hnswlib (same M, ef_construction, ef, seed; cosine space), numpy brute force.
-* ``ef``: recall@10 and queries/s of VectorCache as ``ef`` grows.
+* ``queries``: single queries (``find_similar`` against a bare ``knn_query`` loop, on a
+  raw hnswlib index with the same parameters and on the cache's own graph) and batches
+  (``find_similar_many`` against one batch ``knn_query`` with as many threads), at each
+  size of ``--sizes`` (dimension 128), and an ``ef`` sweep on the same graphs.
+* ``inserts``: ``set_many`` of 20k x 384 with ``threads=1`` (the former default) and with
+  the default (the cores, at most 8).
+* ``persist``: ``save`` + ``load`` of the largest size against building it again.
+* ``recall``: what ``recall=`` chooses for several targets, what the check costs, and
+  the recall queries then get.
 * ``crossover``: exact (numpy) against HNSW query time by the number of vectors.
-* ``churn``: a full cache (``max_size`` vectors) taking new keys, each insert evicting
-  one: cost per insert against a plain insert, for the two ways of reusing room
-  (append + rebuild, the default; hnswlib's ``replace_deleted``), and raw hnswlib's
-  plain and replacing inserts as the reference.
+* ``churn``: a full cache taking new keys, each insert evicting one, for the two ways of
+  reusing room (append + rebuild, the default; hnswlib's ``replace_deleted``).
 
 OpenBLAS threads are best pinned to 1: on a shared machine its thread pool makes numpy's
-matrix-vector products erratic. Timings are wall-clock (churn: CPU seconds) on whatever
-machine runs this.
-
-Last recorded run (the first command; a shared 2-core VM whose load varied from 1.5 to
-5 during the run, so single numbers move by tens of percent between runs):
-
-* search, 100k x 128, ef 128, 600 queries x 2 rounds: recall@10 near 0.999, far 0.647
-  (identical for hnswlib: same graph); VectorCache per-query median 284 us against
-  hnswlib's 250 us on the same queries (0.88x; 0.82x at ef 50, 0.85x at ef 100). The
-  mean-based queries/s column is dominated by scheduling outliers (0.53x that run).
-  Batch insert 1,008/s against hnswlib's 1,011/s (1.00x).
-* digits (1497 x 64, exact path): recall 1.0 near and far.
-* memory, 20k x 128 float32: hnswlib 660 B/vector; VectorCache 1,857 B/vector (graph
-  660, vectors as given + keys + bookkeeping 1,196).
-* crossover: exact faster up to 1-2k vectors, HNSW from 4k (clustered, ef 128).
-* churn, 20k x 128 then 40k new keys, CPU us/insert: plain 516; append+rebuild 713
-  (1.38x); rebuild_ratio 2: 784 (1.52x); replace_deleted 1,078 (2.09x); raw hnswlib
-  replace_deleted 2.21x its plain insert (4.3x at 100k in a separate measurement).
+matrix products erratic. Peers are timed in interleaved rounds in one process, so load
+from other processes hits all of them alike; a ratio is the median of the per-round
+ratios, with their range in brackets (a wide range: a noisy machine). Timings are
+wall-clock on whatever machine runs this.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import statistics
+import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -54,11 +45,13 @@ import hnswlib
 import numpy as np
 import numpy.typing as npt
 
-from pepperpy.caching import VectorCache
+from pepperpy.caching import IndexSettings, VectorCache
+from pepperpy.caching.adapters.vector import default_threads
 from pepperpy.caching.core.vectors import VectorIndex
+from pepperpy.caching.core.vectors.recall import check_recall_now
 
 Matrix = npt.NDArray[np.float32]
-M, EF_CONSTRUCTION, SEED = 16, 200, 0
+M, EF_CONSTRUCTION, SEED, K = 16, 200, 0, 10
 
 
 # -- data -----------------------------------------------------------------------------
@@ -69,10 +62,10 @@ def clustered(rng: np.random.Generator, n: int, centers: Matrix, noise: float = 
     return (centers[picks] + noise * rng.normal(size=(n, centers.shape[1]))).astype(np.float32)
 
 
-def synthetic(n: int, dim: int, queries: int) -> tuple[Matrix, Matrix, Matrix]:
-    """Clusters of points; near queries are drawn like the data, far ones are half random
-    directions, half midpoints between two clusters (true neighbours split between both)."""
-    rng = np.random.default_rng(42)
+def synthetic(n: int, dim: int, queries: int, seed: int = 42) -> tuple[Matrix, Matrix, Matrix]:
+    """Clusters of points (one per 500); near queries are drawn like the data, far ones
+    are half random directions, half midpoints between two clusters."""
+    rng = np.random.default_rng(seed)
     centers = rng.normal(size=(max(n // 500, 10), dim)).astype(np.float32)
     data = clustered(rng, n, centers)
     near = clustered(rng, queries, centers)
@@ -84,22 +77,21 @@ def synthetic(n: int, dim: int, queries: int) -> tuple[Matrix, Matrix, Matrix]:
     return data, near, far
 
 
-def digits(queries: int) -> tuple[Matrix, Matrix, Matrix]:
-    from sklearn.datasets import load_digits
-
-    rng = np.random.default_rng(7)
-    images = load_digits().data.astype(np.float32)
-    order = rng.permutation(len(images))
-    data = images[order[queries:]]
-    near = images[order[:queries]]  # held-out digits: near the data
-    far = rng.uniform(0, 16, size=(queries, images.shape[1])).astype(np.float32)
-    return data, near, far
+def unit(rows: Matrix) -> Matrix:
+    normalized: Matrix = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return normalized
 
 
-def exact_top(data: Matrix, queries: Matrix, k: int) -> npt.NDArray[np.intp]:
-    unit = data / np.linalg.norm(data, axis=1, keepdims=True)
-    q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
-    return np.argsort(-(q @ unit.T), axis=1)[:, :k]
+def exact_top(data: Matrix, queries: Matrix, k: int = K) -> tuple[npt.NDArray[np.intp], Any]:
+    """The true top-k by cosine (indices) and their scores, in chunks of queries."""
+    stored = unit(data)
+    tops, scores = [], []
+    for start in range(0, len(queries), 256):
+        sims = unit(queries[start : start + 256]) @ stored.T
+        best = np.argsort(-sims, axis=1)[:, :k]
+        tops.append(best)
+        scores.append(np.take_along_axis(sims, best, axis=1))
+    return np.concatenate(tops), np.concatenate(scores)
 
 
 def recall(found: list[list[int]], truth: npt.NDArray[np.intp]) -> float:
@@ -107,232 +99,394 @@ def recall(found: list[list[int]], truth: npt.NDArray[np.intp]) -> float:
     return hits / truth.size
 
 
-# -- peers ----------------------------------------------------------------------------
+def recall_above(
+    found: list[list[int]], truth: npt.NDArray[np.intp], scores: Any, bound: float
+) -> float:
+    """Recall of the true results scoring >= bound (1.0 where there is none)."""
+    wanted = sum(int((row >= bound).sum()) for row in scores)
+    if wanted == 0:
+        return 1.0
+    hits = sum(
+        len(set(f) & set(t[s >= bound].tolist()))
+        for f, t, s in zip(found, truth, scores, strict=True)
+    )
+    return hits / wanted
 
 
-def raw_index(data: Matrix, ef: int) -> tuple[Any, float]:
-    index = hnswlib.Index(space="cosine", dim=data.shape[1])
+def ratio(base: list[float], other: list[float]) -> str:
+    """``other``'s speed against ``base`` (times per round): the median of the per-round
+    ratios, and their range, which says how noisy the machine was."""
+    ratios = sorted(b / o for b, o in zip(base, other, strict=True))
+    if len(ratios) == 1:
+        return f"{ratios[0]:.2f}x"
+    return f"{statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+
+
+def row(first: object, *cells: object) -> None:
+    print(f"{first!s:<24}" + "".join(f"{cell!s:>18}" for cell in cells))
+
+
+async def build_cache(
+    data: Matrix, threshold: float | None = None, **kwargs: Any
+) -> tuple[VectorCache, float]:
+    cache = VectorCache(max_size=None, similarity_threshold=threshold, **kwargs)
+    start = time.perf_counter()
+    await cache.set_many({str(i): vector for i, vector in enumerate(data)})
+    return cache, time.perf_counter() - start
+
+
+def raw_index(data: Matrix, ef: int, threads: int) -> tuple[Any, float]:
+    """A bare hnswlib index of the vectors the cache indexes (unit length, inner
+    product), with the same parameters."""
+    index = hnswlib.Index(space="ip", dim=data.shape[1])
     index.init_index(max_elements=len(data), M=M, ef_construction=EF_CONSTRUCTION, random_seed=SEED)
     start = time.perf_counter()
-    index.add_items(data, np.arange(len(data)), num_threads=1)
+    index.add_items(unit(data), np.arange(len(data)), num_threads=threads)
     elapsed = time.perf_counter() - start
     index.set_ef(ef)
     return index, elapsed
 
 
-def timed_queries(
-    search: Callable[[Matrix], list[int]], queries: Matrix
-) -> tuple[list[float], list[list[int]]]:
-    latencies, found = [], []
-    for query in queries:
-        start = time.perf_counter()
-        result = search(query)
-        latencies.append(time.perf_counter() - start)
-        found.append(result)
-    return latencies, found
+# -- queries ----------------------------------------------------------------------------
 
 
-def summary(latencies: list[float]) -> tuple[float, float, float]:
-    ordered = sorted(latencies)
-    median = statistics.median(ordered)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    return median * 1e6, p99 * 1e6, len(ordered) / sum(ordered)
+class Peer:
+    """One way of answering single queries, timed over rounds."""
 
+    def __init__(self, name: str, search: Callable[[Matrix], Awaitable[list[int]]]):
+        self.name = name
+        self.search = search
+        self.seconds = 0.0
+        self.rounds: list[float] = []
+        """Seconds of each round (near and far queries)."""
+        self.latencies: list[float] = []
+        self.found: dict[str, list[list[int]]] = {}
 
-def row(*cells: object) -> None:
-    print("  ".join(f"{c:>14}" if not isinstance(c, str) else f"{c:<26}" for c in cells))
-
-
-# -- sections -------------------------------------------------------------------------
-
-
-async def search_section(
-    name: str, data: Matrix, near: Matrix, far: Matrix, ef: int, rounds: int, sweep: bool
-) -> None:
-    n, dim = data.shape
-    print(
-        f"\n== search: {name} ({n} x {dim}), {len(near)} near + {len(far)} far queries, "
-        f"ef={ef}, k=10 =="
-    )
-    truth_near, truth_far = exact_top(data, near, 10), exact_top(data, far, 10)
-    keys = [str(i) for i in range(n)]
-
-    raw, raw_build = raw_index(data, ef)
-    cache = VectorCache(max_size=None, similarity_threshold=None, dim=dim, ef=ef, seed=SEED)
-    start = time.perf_counter()
-    await cache.set_many(dict(zip(keys, data, strict=True)))
-    cache_build = time.perf_counter() - start
-    unit = data / np.linalg.norm(data, axis=1, keepdims=True)
-
-    def raw_search(q: Matrix) -> list[int]:
-        return [int(x) for x in raw.knn_query(q, k=10, num_threads=1)[0][0]]
-
-    def numpy_search(q: Matrix) -> list[int]:
-        scores = unit @ (q / np.linalg.norm(q))
-        best = np.argpartition(-scores, 9)[:10]
-        return best[np.argsort(-scores[best])].tolist()
-
-    async def cache_queries(queries: Matrix) -> tuple[list[float], list[list[int]]]:
-        latencies, found = [], []
+    async def run(self, label: str, queries: Matrix) -> None:
+        found = []
+        search = self.search
         for query in queries:
             start = time.perf_counter()
-            results = await cache.find_similar(query, top_k=10)
-            latencies.append(time.perf_counter() - start)
-            found.append([int(r.key) for r in results])
-        return latencies, found
+            result = await search(query)
+            elapsed = time.perf_counter() - start
+            self.seconds += elapsed
+            self.latencies.append(elapsed)
+            found.append(result)
+        self.found[label] = found
 
-    best: dict[str, tuple[float, float, float]] = {}
-    recalls: dict[str, tuple[float, float]] = {}
-    for _ in range(rounds):  # interleaved rounds: machine noise hits every peer alike
-        for peer in ("hnswlib", "numpy", "VectorCache"):
-            if peer == "VectorCache":
-                lat_n, found_n = await cache_queries(near)
-                lat_f, found_f = await cache_queries(far)
-            else:
-                search = raw_search if peer == "hnswlib" else numpy_search
-                lat_n, found_n = timed_queries(search, near)
-                lat_f, found_f = timed_queries(search, far)
-            stats = summary(lat_n + lat_f)
-            if peer not in best or stats[2] > best[peer][2]:
-                best[peer] = stats
-            recalls[peer] = (recall(found_n, truth_near), recall(found_f, truth_far))
 
-    raw_bytes = raw.index_file_size()
-    index_stats = cache.index_stats
-    row(
-        "peer",
-        "insert/s",
-        "median us",
-        "p99 us",
-        "queries/s",
-        "recall near",
-        "recall far",
-        "vs hnswlib q/s",
-    )
-    for peer in ("hnswlib", "numpy", "VectorCache"):
-        insert = {"hnswlib": n / raw_build, "VectorCache": n / cache_build}.get(peer)
-        median, p99, qps = best[peer]
-        row(
-            peer,
-            "-" if insert is None else f"{insert:,.0f}",
-            f"{median:.1f}",
-            f"{p99:.1f}",
-            f"{qps:,.0f}",
-            f"{recalls[peer][0]:.3f}",
-            f"{recalls[peer][1]:.3f}",
-            f"{qps / best['hnswlib'][2]:.2f}x",
-        )
-    print(f"batch insert VectorCache/hnswlib: {raw_build / cache_build:.2f}x the rate")
-    if sweep and cache.index_stats.graph_elements:
-        print(f"-- ef sweep on the same graphs ({name}): recall@10 near/far, best median latency")
-        row("ef", "recall near", "recall far", "hnswlib us", "VectorCache us", "q/s ratio")
-        for ef_value in (32, 50, 64, 100, 128, 160, 200):
-            cache.ef = ef_value
-            raw.set_ef(ef_value)
-            raw_lat, cache_lat = [], []
-            for _ in range(rounds):
-                lat_n, found_n = timed_queries(raw_search, near)
-                lat_f, found_f = timed_queries(raw_search, far)
-                raw_lat.append(statistics.median(lat_n + lat_f))
-                c_n, cfound_n = await cache_queries(near)
-                c_f, cfound_f = await cache_queries(far)
-                cache_lat.append(statistics.median(c_n + c_f))
-            row(
-                str(ef_value),
-                f"{recall(cfound_n, truth_near):.3f}",
-                f"{recall(cfound_f, truth_far):.3f}",
-                f"{min(raw_lat) * 1e6:.1f}",
-                f"{min(cache_lat) * 1e6:.1f}",
-                f"{min(raw_lat) / min(cache_lat):.2f}x",
-            )
-        cache.ef = ef
+async def queries_section(n: int, dim: int, count: int, rounds: int, threads: int) -> None:
+    data, near, far = synthetic(n, dim, count)
+    truth = {label: exact_top(data, q) for label, q in (("near", near), ("far", far))}
+    cache, cache_build = await build_cache(data, threads=threads, index=IndexSettings(seed=SEED))
+    ef = cache.ef
+    raw, raw_build = raw_index(data, ef, threads)
+    own = cache._store.index._graph._index  # the cache's own graph: the very same elements
+    own.set_ef(ef)
     print(
-        f"memory: hnswlib {raw_bytes / n:.0f} B/vector (index_file_size); VectorCache graph "
-        f"{index_stats.graph_elements} elements, search path: "
-        f"{'graph' if index_stats.graph_elements else 'exact'}"
+        f"\n== queries: {n} x {dim}, {count} near + {count} far, k={K}, ef={ef}, M={M}, "
+        f"ef_construction={EF_CONSTRUCTION}, threads={threads}, {rounds} rounds =="
+    )
+    print(
+        f"batch insert: VectorCache {n / cache_build:,.0f}/s, hnswlib {n / raw_build:,.0f}/s "
+        f"({raw_build / cache_build:.2f}x)"
+    )
+
+    async def bare(q: Matrix) -> list[int]:
+        return raw.knn_query(q, k=K)[0][0].tolist()  # type: ignore[no-any-return]
+
+    async def bare_own(q: Matrix) -> list[int]:
+        return [label & 0xFFFFFFFF for label in own.knn_query(q, k=K)[0][0].tolist()]
+
+    async def cached(q: Matrix) -> list[int]:
+        return [int(result.key) for result in await cache.find_similar(q, top_k=K)]
+
+    await ef_rows(cache, raw, own, near, far, truth, rounds, (ef,), bare, bare_own, cached, True)
+    await batch_rows(cache, raw, near, far, truth, 2 * rounds + 1, threads)
+    await threshold_rows(data, near, far, truth, threads)
+    await ef_rows(
+        cache,
+        raw,
+        own,
+        near,
+        far,
+        truth,
+        max(1, rounds - 1),
+        (32, 64, 96, 128, 192, 256),
+        bare,
+        bare_own,
+        cached,
+        False,
+    )
+    cache.ef = ef
+
+
+async def ef_rows(
+    cache: VectorCache,
+    raw: Any,
+    own: Any,
+    near: Matrix,
+    far: Matrix,
+    truth: dict[str, Any],
+    rounds: int,
+    efs: tuple[int, ...],
+    *searches: Any,
+) -> None:
+    *functions, detailed = searches
+    if detailed:
+        print("-- single queries (find_similar against a bare knn_query loop)")
+        row("peer", "median us", "p99 us", "queries/s", "vs bare (range)", "recall near", "far")
+    else:
+        print("-- ef sweep: recall@10 and queries/s on the same graphs")
+        row("ef", "recall near", "recall far", "bare us/q", "cache us/q", "cache/own graph")
+    for ef in efs:
+        cache.ef = ef
+        raw.set_ef(ef)
+        own.set_ef(ef)
+        peers = [
+            Peer(name, fn)
+            for name, fn in zip(
+                ("hnswlib, same params", "hnswlib, cache's graph", "VectorCache"),
+                functions,
+                strict=True,
+            )
+        ]
+        for _ in range(rounds):  # interleaved: machine noise hits every peer alike
+            for peer in peers:
+                before = peer.seconds
+                await peer.run("near", near)
+                await peer.run("far", far)
+                peer.rounds.append(peer.seconds - before)
+        total = len(peers[0].latencies)
+        if detailed:
+            for peer in peers:
+                ordered = sorted(peer.latencies)
+                qps = total / peer.seconds
+                row(
+                    peer.name,
+                    f"{statistics.median(ordered) * 1e6:.1f}",
+                    f"{ordered[int(0.99 * (len(ordered) - 1))] * 1e6:.1f}",
+                    f"{qps:,.0f}",
+                    ratio(peers[0].rounds, peer.rounds),
+                    f"{recall(peer.found['near'], truth['near'][0]):.3f}",
+                    f"{recall(peer.found['far'], truth['far'][0]):.3f}",
+                )
+            print(
+                "VectorCache / bare loop on its own graph: "
+                + ratio(peers[1].rounds, peers[2].rounds)
+            )
+        else:
+            cached_peer = peers[2]
+            row(
+                str(ef),
+                f"{recall(cached_peer.found['near'], truth['near'][0]):.3f}",
+                f"{recall(cached_peer.found['far'], truth['far'][0]):.3f}",
+                f"{peers[1].seconds / total * 1e6:.1f}",
+                f"{cached_peer.seconds / total * 1e6:.1f}",
+                ratio(peers[1].rounds, cached_peer.rounds),
+            )
+
+
+async def batch_rows(
+    cache: VectorCache,
+    raw: Any,
+    near: Matrix,
+    far: Matrix,
+    truth: dict[str, Any],
+    rounds: int,
+    threads: int,
+) -> None:
+    print(f"-- batches (find_similar_many against one batch knn_query, {threads} threads)")
+    queries = np.concatenate([near, far] * 10)  # 10x the query set: a large batch
+    bare_rounds: list[float] = []
+    cache_rounds: list[float] = []
+    found: list[list[int]] = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        labels = raw.knn_query(queries, k=K, num_threads=threads)[0]
+        bare_rounds.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        results = await cache.find_similar_many(queries, top_k=K)
+        cache_rounds.append(time.perf_counter() - start)
+    found = [[int(r.key) for r in hits] for hits in results]
+    bare_found = labels.tolist()
+    half = len(near)
+    row("peer", "us/query", "vs bare (range)", "recall near", "recall far")
+    for name, seconds, got in (
+        ("one knn_query", bare_rounds, bare_found),
+        ("find_similar_many", cache_rounds, found),
+    ):
+        row(
+            name,
+            f"{statistics.median(seconds) / len(queries) * 1e6:.1f}",
+            ratio(bare_rounds, seconds),
+            f"{recall(got[:half], truth['near'][0]):.3f}",
+            f"{recall(got[half : 2 * half], truth['far'][0]):.3f}",
+        )
+
+
+async def threshold_rows(
+    data: Matrix, near: Matrix, far: Matrix, truth: dict[str, Any], threads: int
+) -> None:
+    """Recall with every default: the default similarity_threshold (0.9) keeps results
+    of score >= 0.9, so recall is of the true results above it."""
+    cache, _ = await build_cache(data[: min(len(data), 20_000)], 0.9, threads=threads)
+    if len(data) > 20_000:
+        near_truth, far_truth = exact_top(data[:20_000], near), exact_top(data[:20_000], far)
+    else:
+        near_truth, far_truth = truth["near"], truth["far"]
+    found = {}
+    for label, queries in (("near", near), ("far", far)):
+        found[label] = [[int(r.key) for r in await cache.find_similar(q, top_k=K)] for q in queries]
+    print(
+        f"-- with the default similarity_threshold 0.9 ({cache.size} vectors): "
+        f"recall of the true results above it: near "
+        f"{recall_above(found['near'], *near_truth, 0.9):.3f}, far "
+        f"{recall_above(found['far'], *far_truth, 0.9):.3f}; far queries with any true "
+        f"result above it: {int((far_truth[1][:, 0] >= 0.9).sum())} of {len(far)}"
     )
 
 
-def memory_section(data: Matrix) -> None:
-    """Bytes per vector: Python and numpy allocations (tracemalloc) plus hnswlib's graph."""
-    n, dim = data.shape
-    keys = [str(i) for i in range(n)]
-    gc.collect()
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
-    cache = VectorCache(max_size=None, dim=dim, seed=SEED)
-    anyio.run(cache.set_many, dict(zip(keys, data, strict=True)))
-    del keys
-    gc.collect()
-    python_side = tracemalloc.get_traced_memory()[0] - base
-    tracemalloc.stop()
-    graph_bytes = cache.graph_bytes()
-    raw, _ = raw_index(data, 50)
-    print(f"\n== memory per vector ({n} x {dim}, float32) ==")
-    row("", "B/vector")
-    row("hnswlib alone", f"{raw.index_file_size() / n:.0f}")
-    row("VectorCache graph", f"{graph_bytes / n:.0f}")
-    row("VectorCache python+numpy", f"{python_side / n:.0f}")
-    row("VectorCache total", f"{(graph_bytes + python_side) / n:.0f}")
+# -- inserts ----------------------------------------------------------------------------
 
 
-async def ef_section(data: Matrix, near: Matrix, far: Matrix) -> None:
-    print(f"\n== ef: recall@10 and speed of VectorCache by ef ({len(data)} x {data.shape[1]}) ==")
-    truth_near, truth_far = exact_top(data, near, 10), exact_top(data, far, 10)
-    row("ef", "recall near", "recall far", "median us")
-    cache = VectorCache(max_size=None, similarity_threshold=None, seed=SEED)
-    await cache.set_many({str(i): v for i, v in enumerate(data)})
-    for ef in (32, 50, 64, 100, 128, 200):
-        cache.ef = ef
-        lat, found = [], []
-        for queries in (near, far):
-            part = []
-            for query in queries:
-                start = time.perf_counter()
-                results = await cache.find_similar(query, top_k=10)
-                lat.append(time.perf_counter() - start)
-                part.append([int(r.key) for r in results])
-            found.append(part)
+async def inserts_section(n: int, dim: int, rounds: int) -> None:
+    """Unclustered vectors (the slowest to insert); queries are stored vectors moved a
+    little."""
+    rng = np.random.default_rng(7)
+    data = rng.normal(size=(n, dim)).astype(np.float32)
+    near = (data[:200] + 0.1 * rng.normal(size=(200, dim))).astype(np.float32)
+    truth = exact_top(data, near)[0]
+    threads = default_threads()
+    print(f"\n== inserts: set_many of {n} x {dim}, threads=1 against threads={threads} ==")
+    seconds: dict[int, list[float]] = {1: [], threads: []}
+    recalls: dict[int, float] = {}
+    for _ in range(rounds):
+        for count in seconds:
+            cache, elapsed = await build_cache(data, threads=count)
+            seconds[count].append(elapsed)
+            found = [[int(r.key) for r in await cache.find_similar(q, top_k=K)] for q in near]
+            recalls[count] = recall(found, truth)
+            del cache
+    row("threads", "seconds", "vectors/s", "speed-up (range)", "recall near")
+    for count, times in seconds.items():
         row(
-            str(ef),
-            f"{recall(found[0], truth_near):.3f}",
-            f"{recall(found[1], truth_far):.3f}",
-            f"{statistics.median(lat) * 1e6:.1f}",
+            str(count),
+            f"{statistics.median(times):.2f}",
+            f"{n / statistics.median(times):,.0f}",
+            ratio(seconds[1], times),
+            f"{recalls[count]:.3f}",
         )
+
+
+# -- persistence ------------------------------------------------------------------------
+
+
+async def persist_section(n: int, dim: int, rounds: int) -> None:
+    data, near, _ = synthetic(n, dim, 200)
+    truth = exact_top(data, near)[0]
+    print(f"\n== persist: save + load of {n} x {dim} against building it again ==")
+    cache, build = await build_cache(data)
+    save_s = load_s = 0.0
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "cache.vectors"
+        for _ in range(rounds):
+            start = time.perf_counter()
+            await cache.save(path)
+            save_s += time.perf_counter() - start
+            start = time.perf_counter()
+            loaded = await VectorCache.load(path)
+            load_s += time.perf_counter() - start
+        size = path.stat().st_size
+    rebuilt, rebuild = await build_cache(data)
+    found = [[int(r.key) for r in await loaded.find_similar(q, top_k=K)] for q in near]
+    same = True
+    for q in near[:50]:
+        answers = [[r.key for r in await c.find_similar(q, top_k=K)] for c in (loaded, cache)]
+        same = same and answers[0] == answers[1]
+    save_s, load_s = save_s / rounds, load_s / rounds
+    row("step", "seconds", "vs save+load")
+    row("save", f"{save_s:.2f}", "")
+    row("load", f"{load_s:.2f}", "")
+    row("build (set_many)", f"{build:.2f}", f"{build / (save_s + load_s):.1f}x")
+    row("build again", f"{rebuild:.2f}", f"{rebuild / (save_s + load_s):.1f}x")
+    print(
+        f"file {size / 1e6:.1f} MB ({size / n:.0f} B/vector); loaded cache: recall near "
+        f"{recall(found, truth):.3f}, same answers as the saved one: {same}; "
+        f"graph elements {loaded.index_stats.graph_elements} (loaded, not rebuilt)"
+    )
+    del rebuilt
+
+
+# -- recall targets ---------------------------------------------------------------------
+
+
+async def recall_section(n: int, dim: int) -> None:
+    data, near, far = synthetic(n, dim, 300)
+    truth_near, truth_far = exact_top(data, near)[0], exact_top(data, far)[0]
+    cache, _ = await build_cache(data)
+    index = cache._store.index
+    print(f"\n== recall=: the ef chosen for a target, on {n} x {dim} ==")
+    row("target", "ef chosen", "measured", "check s", "recall near", "recall far", "us/query")
+    for target in (0.9, 0.95, 0.99, 0.999):
+        start = time.perf_counter()
+        check = check_recall_now(index._graph, index._store, "cosine", target=target, seed=0)
+        seconds = time.perf_counter() - start
+        cache.ef = check.ef
+        found, began = {}, time.perf_counter()
+        for label, queries in (("near", near), ("far", far)):
+            found[label] = [
+                [int(r.key) for r in await cache.find_similar(q, top_k=K)] for q in queries
+            ]
+        per_query = (time.perf_counter() - began) / (len(near) + len(far))
+        row(
+            f"{target}",
+            str(check.ef),
+            f"{check.recall:.3f}",
+            f"{seconds:.2f}",
+            f"{recall(found['near'], truth_near):.3f}",
+            f"{recall(found['far'], truth_far):.3f}",
+            f"{per_query * 1e6:.0f}",
+        )
+
+
+# -- crossover and churn (kept from earlier runs, now with recall) ----------------------
 
 
 def crossover_section(dim: int, queries: int) -> None:
     print(f"\n== crossover: exact (numpy) against HNSW, clustered, dim={dim}, k=10, default ef ==")
-    row("vectors", "exact us", "hnsw us", "faster")
+    row("vectors", "exact us", "hnsw us", "faster", "hnsw recall")
     rng = np.random.default_rng(5)
     for n in (512, 1024, 2048, 4096, 8192, 16384, 32768):
         centers = rng.normal(size=(max(n // 500, 10), dim)).astype(np.float32)
         data = clustered(rng, n, centers)
         qs = clustered(rng, queries, centers)
+        truth = exact_top(data, qs)[0]
         keys = [str(i) for i in range(n)]
-        timings = []
+        timings, found = [], []
         for threshold in (10**9, 0):
-            index = VectorIndex(exact_threshold=threshold, seed=SEED)
+            index = VectorIndex(settings=IndexSettings(exact_threshold=threshold, seed=SEED))
             index.add_many(keys, data)
             index.maintain()
             best = float("inf")
             for _ in range(3):
                 start = time.perf_counter()
-                for q in qs:
-                    index.search(q, 10)
+                results = [index.search(q, K) for q in qs]
                 best = min(best, (time.perf_counter() - start) / len(qs))
             timings.append(best * 1e6)
+            found = [[int(key) for key, *_ in hits] for hits in results]
         row(
             str(n),
             f"{timings[0]:.1f}",
             f"{timings[1]:.1f}",
             "exact" if timings[0] < timings[1] else "hnsw",
+            f"{recall(found, truth):.3f}",
         )
 
 
 async def churn_section(size: int, dim: int, inserts: int) -> None:
-    """Three caches take the same stream of new keys, in interleaved chunks so machine
-    noise hits all alike; costs are CPU seconds of the process (worker threads too)."""
+    """Caches take the same stream of new keys, in interleaved chunks; costs are CPU
+    seconds of the process (worker threads too)."""
     print(f"\n== churn: {size} x {dim} vectors, then {inserts} new keys ==")
     rng = np.random.default_rng(3)
     centers = rng.normal(size=(max(size // 500, 10), dim)).astype(np.float32)
@@ -342,92 +496,64 @@ async def churn_section(size: int, dim: int, inserts: int) -> None:
     caches = {
         "plain (no eviction)": VectorCache(max_size=None, similarity_threshold=None),
         "append+rebuild": VectorCache(max_size=size, similarity_threshold=None),
-        "append+rebuild ratio 2": VectorCache(
-            max_size=size, similarity_threshold=None, rebuild_ratio=2.0
-        ),
         "replace_deleted": VectorCache(
-            max_size=size, similarity_threshold=None, replace_deleted=True
+            max_size=size,
+            similarity_threshold=None,
+            index=IndexSettings(replace_deleted=True),
         ),
     }
-    raw_plain = hnswlib.Index(space="cosine", dim=dim)
-    raw_plain.init_index(size + inserts, M, EF_CONSTRUCTION, SEED)
-    raw_replace = hnswlib.Index(space="cosine", dim=dim)
-    raw_replace.init_index(size, M, EF_CONSTRUCTION, SEED, allow_replace_deleted=True)
-    for raw in (raw_plain, raw_replace):
-        raw.add_items(base, np.arange(size), num_threads=1)
     for cache in caches.values():
         await cache.set_many({f"b{i}": v for i, v in enumerate(base)})
-    cost = dict.fromkeys([*caches, "hnswlib plain", "hnswlib replace_deleted"], 0.0)
-    queries: dict[str, list[float]] = {name: [] for name in caches}
-    peaks = dict.fromkeys(caches, 0)
+    cost = dict.fromkeys(caches, 0.0)
     chunk = 250
     for start in range(0, inserts, chunk):
-        stop = min(start + chunk, inserts)
-        begin = time.process_time()
-        for i in range(start, stop):
-            raw_plain.add_items(fresh[i : i + 1], [size + i], num_threads=1)
-        cost["hnswlib plain"] += time.process_time() - begin
-        begin = time.process_time()
-        for i in range(start, stop):
-            raw_replace.mark_deleted(i)
-            raw_replace.add_items(fresh[i : i + 1], [size + i], num_threads=1, replace_deleted=True)
-        cost["hnswlib replace_deleted"] += time.process_time() - begin
         for name, cache in caches.items():
             begin = time.process_time()
-            for i in range(start, stop):
+            for i in range(start, min(start + chunk, inserts)):
                 await cache.set(f"n{i}", fresh[i])
             cost[name] += time.process_time() - begin
-            peaks[name] = max(peaks[name], cache.index_stats.graph_capacity)
-            began = time.perf_counter()
-            await cache.find_similar(near[(start // chunk) % len(near)], top_k=10)
-            queries[name].append(time.perf_counter() - began)
-    row("inserts", "CPU us/insert", "vs plain", "graph peak", "query us")
-    reference = cost["plain (no eviction)"]
-    for name, seconds in cost.items():
-        extra = (
-            (f"{peaks[name]}", f"{statistics.median(queries[name]) * 1e6:.0f}")
-            if name in caches
-            else ("-", "-")
-        )
-        base_cost = reference if name in caches else cost["hnswlib plain"]
-        row(name, f"{seconds / inserts * 1e6:.0f}", f"{seconds / base_cost:.2f}x", *extra)
+    latest = np.concatenate([base, fresh])[-size:]
+    truth = exact_top(latest, near)[0] + (len(base) + inserts - size)
+    row("strategy", "CPU us/insert", "vs plain", "graph elements", "recall near")
     for name, cache in caches.items():
-        print(f"{name}: {cache.index_stats}")
+        found = []
+        for q in near:
+            hits = await cache.find_similar(q, top_k=K)
+            found.append([int(r.key[1:]) + (len(base) if r.key[0] == "n" else 0) for r in hits])
+        row(
+            name,
+            f"{cost[name] / inserts * 1e6:.0f}",
+            f"{cost[name] / cost['plain (no eviction)']:.2f}x",
+            str(cache.index_stats.graph_elements),
+            "-" if name.startswith("plain") else f"{recall(found, truth):.3f}",
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--sizes", default="20000,100000")
     parser.add_argument("--dim", type=int, default=128)
     parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--ef", type=int, default=None, help="default: VectorCache's default")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=default_threads())
     parser.add_argument("--churn-size", type=int, default=20_000)
-    parser.add_argument("--churn-inserts", type=int, default=None, help="default: 2x size")
-    parser.add_argument("--quick", action="store_true", help="smaller churn and fewer rounds")
-    parser.add_argument("--sections", default="search,memory,crossover,churn")
+    parser.add_argument("--sections", default="queries,inserts,persist,recall,crossover,churn")
     args = parser.parse_args()
-    ef = args.ef or VectorCache().ef
     sections = set(args.sections.split(","))
-    if args.quick:
-        args.rounds, args.churn_size = 1, min(args.churn_size, 5000)
-    print(
-        f"N={args.n} dim={args.dim} queries={args.queries} M={M} "
-        f"ef_construction={EF_CONSTRUCTION} ef={ef} rounds={args.rounds}"
-    )
-    data, near, far = synthetic(args.n, args.dim, args.queries)
-    if "search" in sections:
-        anyio.run(search_section, "clustered", data, near, far, ef, args.rounds, True)
-        anyio.run(search_section, "digits", *digits(min(args.queries, 300)), ef, args.rounds, False)
-    if "memory" in sections:
-        memory_section(data[: min(args.n, 20_000)])
-    if "ef" in sections:
-        anyio.run(ef_section, data[: min(args.n, 20_000)], near, far)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    if "queries" in sections:
+        for n in sizes:
+            anyio.run(queries_section, n, args.dim, args.queries, args.rounds, args.threads)
+    if "inserts" in sections:
+        anyio.run(inserts_section, 20_000, 384, args.rounds)
+    if "persist" in sections:
+        anyio.run(persist_section, max(sizes), args.dim, args.rounds)
+    if "recall" in sections:
+        anyio.run(recall_section, max(sizes), args.dim)
     if "crossover" in sections:
         crossover_section(args.dim, 200)
     if "churn" in sections:
-        inserts = args.churn_inserts or 2 * args.churn_size
-        anyio.run(churn_section, args.churn_size, args.dim, inserts)
+        anyio.run(churn_section, args.churn_size, args.dim, 2 * args.churn_size)
 
 
 if __name__ == "__main__":

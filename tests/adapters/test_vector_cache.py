@@ -21,6 +21,7 @@ from pepperpy.caching import (
     SimilarityResult,
     VectorCache,
 )
+from pepperpy.caching.core.vectors import IndexSettings
 
 pytestmark = pytest.mark.anyio
 
@@ -236,7 +237,9 @@ async def test_delete_clear_and_prefix_leave_search_results() -> None:
 
 async def test_a_large_batch_runs_in_a_worker_thread_and_the_loop_keeps_going() -> None:
     rng = np.random.default_rng(0)
-    cache = VectorCache(max_size=None, similarity_threshold=None, exact_threshold=100, seed=3)
+    cache = VectorCache(
+        max_size=None, similarity_threshold=None, index=IndexSettings(exact_threshold=100, seed=3)
+    )
     await cache.set_many({f"w{i}": v for i, v in enumerate(rng.normal(size=(200, 16)))})
     assert cache.index_stats.graph_elements == 200
     batch = {f"b{i}": v for i, v in enumerate(rng.normal(size=(1500, 16)))}
@@ -267,7 +270,9 @@ async def test_a_large_batch_runs_in_a_worker_thread_and_the_loop_keeps_going() 
 
 async def test_concurrent_searches_and_writes_stay_consistent() -> None:
     rng = np.random.default_rng(1)
-    cache = VectorCache(max_size=300, similarity_threshold=None, exact_threshold=50, seed=1)
+    cache = VectorCache(
+        max_size=300, similarity_threshold=None, index=IndexSettings(exact_threshold=50, seed=1)
+    )
     rows = rng.normal(size=(900, 8))
 
     async def writer(offset: int) -> None:
@@ -294,7 +299,9 @@ async def test_concurrent_searches_and_writes_stay_consistent() -> None:
 async def test_churn_rebuilds_the_graph_and_memory_stays_bounded() -> None:
     rng = np.random.default_rng(2)
     size = 200
-    cache = VectorCache(max_size=size, similarity_threshold=None, exact_threshold=20, seed=2)
+    cache = VectorCache(
+        max_size=size, similarity_threshold=None, index=IndexSettings(exact_threshold=20, seed=2)
+    )
     capacities = []
     for round_ in range(6):
         for i in range(size):
@@ -312,7 +319,9 @@ async def test_churn_rebuilds_the_graph_and_memory_stays_bounded() -> None:
 async def test_a_cancelled_rebuild_leaves_the_cache_whole() -> None:
     rng = np.random.default_rng(4)
     rows = rng.normal(size=(400, 8))
-    cache = VectorCache(max_size=None, similarity_threshold=None, exact_threshold=100)
+    cache = VectorCache(
+        max_size=None, similarity_threshold=None, index=IndexSettings(exact_threshold=100)
+    )
     await cache.set_many({f"k{i}": rows[i] for i in range(100)})
     with anyio.move_on_after(0.001):
         await cache.set_many({f"k{i}": rows[i] for i in range(100, 400)})  # triggers a rebuild
@@ -327,7 +336,9 @@ async def test_a_cancelled_rebuild_leaves_the_cache_whole() -> None:
 async def test_replace_deleted_keeps_the_graph_at_the_live_size() -> None:
     rng = np.random.default_rng(5)
     cache = VectorCache(
-        max_size=100, similarity_threshold=None, exact_threshold=10, replace_deleted=True
+        max_size=100,
+        similarity_threshold=None,
+        index=IndexSettings(exact_threshold=10, replace_deleted=True),
     )
     for i in range(600):
         await cache.set(f"k{i}", rng.normal(size=4))
@@ -358,7 +369,11 @@ async def test_random_operations_keep_the_index_and_the_keys_in_step(policy: str
     rng = np.random.default_rng(hash(policy) % 1000)
     clock = FakeClock()
     cache = VectorCache(
-        max_size=40, policy=policy, similarity_threshold=None, clock=clock, exact_threshold=8
+        max_size=40,
+        policy=policy,
+        similarity_threshold=None,
+        clock=clock,
+        index=IndexSettings(exact_threshold=8),
     )
     names = [f"k{i}" for i in range(80)]
     for step in range(600):
@@ -381,3 +396,105 @@ async def test_random_operations_keep_the_index_and_the_keys_in_step(policy: str
             live = [name for name in names if await cache.contains(name)]
             assert cache.size == len(live) == cache.index_stats.live
             assert sorted(await everything(cache, rng.normal(size=4))) == sorted(live)
+
+
+# -- batch searches, cancellation, threads, recall ---------------------------------------
+
+
+async def test_find_similar_many_answers_each_query_as_find_similar_does() -> None:
+    rng = np.random.default_rng(6)
+    cache = VectorCache(similarity_threshold=0.3, index=IndexSettings(exact_threshold=50))
+    rows = rng.normal(size=(300, 8))
+    await cache.set_many({f"k{i}": row for i, row in enumerate(rows)})
+    assert cache.index_stats.graph_elements == 300
+    queries = rng.normal(size=(40, 8))
+    many = await cache.find_similar_many(queries, top_k=4)
+    assert len(many) == 40
+    for query, found in zip(queries, many, strict=True):
+        alone = await cache.find_similar(query, top_k=4)
+        assert keys_of(found) == keys_of(alone)
+        assert all(result.score >= 0.3 for result in found)
+    assert await cache.find_similar_many([], top_k=3) == []
+    with pytest.raises(InvalidVectorError, match="query #1"):
+        await cache.find_similar_many([rows[0], [math.nan] * 8])
+
+
+async def test_a_cancelled_batch_is_finished_and_the_store_stays_whole() -> None:
+    """A caller cancelled while its batch runs in a worker thread: the batch is done
+    whole (the thread is waited for), the lock is released, and the index holds
+    exactly the cache's keys."""
+    rng = np.random.default_rng(8)
+    cache = VectorCache(
+        max_size=1500, similarity_threshold=None, index=IndexSettings(exact_threshold=100)
+    )
+    await cache.set_many({f"a{i}": row for i, row in enumerate(rng.normal(size=(1000, 12)))})
+    batch = {f"b{i}": row for i, row in enumerate(rng.normal(size=(1000, 12)))}
+    start = anyio.current_time()
+    with anyio.move_on_after(0.002):
+        await cache.set_many(batch)  # the cancellation comes while the thread works
+    assert anyio.current_time() - start > 0.002
+    assert not cache._lock.locked()
+    assert cache.size == 1500  # the batch went in whole; 500 older keys were evicted
+    assert all([await cache.contains(key) for key in batch])
+    stats = cache.index_stats
+    assert stats.live == 1500
+    assert stats.graph_elements - stats.graph_deleted == 1500
+    assert sorted(await everything(cache, rng.normal(size=12), top_k=5000)) == sorted(
+        [key for key in [*(f"a{i}" for i in range(1000)), *batch] if await cache.contains(key)]
+    )
+    await cache.set("after", rng.normal(size=12))  # the lock was released
+    assert await cache.contains("after")
+
+
+async def test_readers_wait_for_a_batch_in_a_worker_thread() -> None:
+    rng = np.random.default_rng(9)
+    cache = VectorCache(similarity_threshold=None, index=IndexSettings(exact_threshold=10))
+    await cache.set_many({f"a{i}": row for i, row in enumerate(rng.normal(size=(50, 8)))})
+    batch = {f"b{i}": row for i, row in enumerate(rng.normal(size=(800, 8)))}
+    seen: list[tuple[bool, int]] = []
+
+    async def reader() -> None:
+        await anyio.lowlevel.checkpoint()
+        seen.append((await cache.contains("b799"), cache.index_stats.live))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(cache.set_many, batch)
+        group.start_soon(reader)
+    assert seen == [(True, 850)]  # never a half-written state
+
+
+async def test_threads_default_to_the_cores_and_are_checked() -> None:
+    from pepperpy.caching.adapters.vector import MAX_DEFAULT_THREADS, default_threads
+
+    assert 1 <= default_threads() <= MAX_DEFAULT_THREADS
+    assert VectorCache()._store.index.threads == default_threads()
+    assert VectorCache(threads=1)._store.index.threads == 1
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ConfigurationError):
+            VectorCache(threads=bad)  # type: ignore[arg-type]
+
+
+async def test_a_recall_target_shows_in_index_stats() -> None:
+    rng = np.random.default_rng(10)
+    cache = VectorCache(recall=0.9, index=IndexSettings(exact_threshold=100), threads=1)
+    assert cache.index_stats.recall is None  # exact search: nothing to check yet
+    await cache.set_many({f"k{i}": row for i, row in enumerate(rng.normal(size=(400, 16)))})
+    stats = cache.index_stats
+    assert stats.recall is not None
+    assert stats.recall >= 0.9
+    assert stats.ef == cache.ef
+    cache.ef = 300  # an explicit ef ends the target
+    assert cache.index_stats.ef == 300
+    for bad in (0, 1.5, "high", True):
+        with pytest.raises(ConfigurationError):
+            VectorCache(recall=bad)  # type: ignore[arg-type]
+
+
+async def test_a_masked_array_is_refused_not_stored_without_its_mask() -> None:
+    cache = VectorCache()
+    masked = np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])
+    with pytest.raises(InvalidVectorError, match="masked"):
+        await cache.set("m", masked)
+    with pytest.raises(InvalidVectorError, match="masked"):
+        await cache.set_many({"a": [1.0, 2.0, 3.0], "m": masked})
+    assert cache.size == 0

@@ -14,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from pepperpy.caching.core import CacheError, ConfigurationError, InvalidKeyError
 from pepperpy.caching.core.errors import InvalidVectorError
-from pepperpy.caching.core.vectors import METRICS, VectorIndex
+from pepperpy.caching.core.vectors import METRICS, IndexSettings, VectorIndex
 from pepperpy.caching.core.vectors.graph import Graph
 from pepperpy.caching.core.vectors.validation import MAX_SQUARED_NORM
 
@@ -42,6 +42,16 @@ def recall_at(index: VectorIndex, keys: list[str], rows: Matrix, queries: Matrix
         got = {key for key, *_ in index.search(query, k)}
         found += len(got & set(exact_top(keys, rows, query, k)))
     return found / (k * len(queries))
+
+
+SETTING_NAMES = frozenset(IndexSettings.__dataclass_fields__)
+
+
+def make(dim: int | None = None, metric: str = "cosine", **options: Any) -> VectorIndex:
+    """An index with ``options`` split between IndexSettings and the index itself."""
+    settings = {k: v for k, v in options.items() if k in SETTING_NAMES}
+    rest = {k: v for k, v in options.items() if k not in SETTING_NAMES}
+    return VectorIndex(dim, metric, IndexSettings(**settings), **rest)
 
 
 # -- validation -------------------------------------------------------------------------
@@ -79,7 +89,7 @@ def snapshot(index: VectorIndex) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize(("label", "bad"), BAD_VECTORS, ids=[label for label, _ in BAD_VECTORS])
 def test_a_bad_vector_is_refused_and_changes_nothing(label: str, bad: object) -> None:
-    index = VectorIndex(dtype="float32")
+    index = make(dtype="float32")
     index.add("a", [0.5, 0.25, 1.0])
     before = snapshot(index)
     with pytest.raises(InvalidVectorError) as raised:
@@ -95,7 +105,7 @@ def test_a_bad_vector_is_refused_and_changes_nothing(label: str, bad: object) ->
 
 @pytest.mark.parametrize(("label", "bad"), BAD_VECTORS, ids=[label for label, _ in BAD_VECTORS])
 def test_a_batch_with_one_bad_vector_stores_nothing(label: str, bad: object) -> None:
-    index = VectorIndex(dtype="float32")
+    index = make(dtype="float32")
     index.add("a", [0.5, 0.25, 1.0])
     before = snapshot(index)
     with pytest.raises(InvalidVectorError, match="'bad'"):
@@ -106,14 +116,14 @@ def test_a_batch_with_one_bad_vector_stores_nothing(label: str, bad: object) -> 
 
 @pytest.mark.parametrize(("label", "bad"), BAD_VECTORS, ids=[label for label, _ in BAD_VECTORS])
 def test_a_bad_query_is_refused(label: str, bad: object) -> None:
-    index = VectorIndex()
+    index = make()
     index.add("a", [0.5, 0.25, 1.0])
     with pytest.raises(InvalidVectorError, match="query"):
         index.search(bad, 3)
 
 
 def test_a_refused_first_vector_leaves_the_dimension_open() -> None:
-    index = VectorIndex()
+    index = make()
     with pytest.raises(InvalidVectorError):
         index.add("a", [0.0, 0.0])
     assert index.dim is None
@@ -124,14 +134,14 @@ def test_a_refused_first_vector_leaves_the_dimension_open() -> None:
 
 @pytest.mark.parametrize("metric", ["l2", "ip"])
 def test_the_zero_vector_is_fine_without_cosine(metric: str) -> None:
-    index = VectorIndex(metric=metric)
+    index = make(metric=metric)
     index.add("zero", [0.0, 0.0, 0.0])
     index.add("one", [1.0, 0.0, 0.0])
     assert {key for key, *_ in index.search([0.0, 0.0, 0.0], 2)} == {"zero", "one"}
 
 
 def test_the_norm_limit_is_inclusive_of_what_float32_can_search() -> None:
-    index = VectorIndex(metric="l2", dtype="float64")
+    index = make(metric="l2", dtype="float64")
     side = math.sqrt(MAX_SQUARED_NORM / 2) * 0.999
     index.add("big", [side, side])
     index.add("small", [1.0, 0.0])
@@ -139,7 +149,7 @@ def test_the_norm_limit_is_inclusive_of_what_float32_can_search() -> None:
 
 
 def test_keys_must_be_strings() -> None:
-    index = VectorIndex()
+    index = make()
     with pytest.raises(InvalidKeyError):
         index.add(1, [1.0, 2.0])  # type: ignore[arg-type]
     with pytest.raises(InvalidKeyError):
@@ -165,11 +175,11 @@ def test_keys_must_be_strings() -> None:
 )
 def test_bad_settings_are_configuration_errors(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError):
-        VectorIndex(**kwargs)
+        make(**kwargs)
 
 
 def test_k_must_be_positive() -> None:
-    index = VectorIndex()
+    index = make()
     index.add("a", [1.0, 2.0])
     for k in (0, -1, 1.5, True):
         with pytest.raises(ConfigurationError):
@@ -190,7 +200,7 @@ def test_k_must_be_positive() -> None:
     ],
 )
 def test_vectors_come_back_as_given(given: object, dtype: type) -> None:
-    index = VectorIndex()
+    index = make()
     index.add("v", given)
     got = index.vector("v")
     assert got is not None
@@ -199,7 +209,7 @@ def test_vectors_come_back_as_given(given: object, dtype: type) -> None:
 
 
 def test_a_returned_vector_is_a_copy() -> None:
-    index = VectorIndex()
+    index = make()
     original = np.array([1.0, 2.0, 3.0])
     index.add("v", original)
     original[0] = 99.0
@@ -210,18 +220,18 @@ def test_a_returned_vector_is_a_copy() -> None:
 
 
 def test_a_float64_vector_in_a_float32_index_is_rounded() -> None:
-    index = VectorIndex(dtype="float32")
+    index = make(dtype="float32")
     index.add("v", [0.1, 0.2])
     assert index.vector("v").tolist() == np.array([0.1, 0.2], np.float32).tolist()  # type: ignore[union-attr]
 
 
 def test_clear_forgets_a_dimension_that_was_not_given() -> None:
-    inferred = VectorIndex()
+    inferred = make()
     inferred.add("a", [1.0, 2.0])
     inferred.clear()
     inferred.add("a", [1.0, 2.0, 3.0])
     assert inferred.dim == 3
-    given = VectorIndex(dim=2)
+    given = make(dim=2)
     given.add("a", [1.0, 2.0])
     given.clear()
     with pytest.raises(InvalidVectorError):
@@ -229,7 +239,7 @@ def test_clear_forgets_a_dimension_that_was_not_given() -> None:
 
 
 def test_a_batch_keeps_the_last_vector_of_a_repeated_key() -> None:
-    index = VectorIndex()
+    index = make()
     index.add_many(["a", "b", "a"], [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     assert len(index) == 2
     assert index.vector("a").tolist() == [1.0, 1.0]  # type: ignore[union-attr]
@@ -244,7 +254,7 @@ def test_scores_follow_the_documented_formulas(metric: str, exact_threshold: int
     rng = np.random.default_rng(3)
     rows = rng.normal(size=(200, 8)).astype(np.float32)
     keys = [f"k{i}" for i in range(len(rows))]
-    index = VectorIndex(metric=metric, exact_threshold=exact_threshold)
+    index = make(metric=metric, exact_threshold=exact_threshold)
     index.add_many(keys, rows)
     index.maintain()
     query = rng.normal(size=8).astype(np.float32)
@@ -270,7 +280,7 @@ def test_scores_follow_the_documented_formulas(metric: str, exact_threshold: int
 def test_the_threshold_keeps_scores_at_or_above_it(metric: str) -> None:
     rng = np.random.default_rng(5)
     rows = rng.normal(size=(300, 6)).astype(np.float32)
-    index = VectorIndex(metric=metric)
+    index = make(metric=metric)
     index.add_many([f"k{i}" for i in range(len(rows))], rows)
     query = rows[0]
     everything = index.search(query, 300)
@@ -281,7 +291,7 @@ def test_the_threshold_keeps_scores_at_or_above_it(metric: str) -> None:
 
 
 def test_cosine_scores_stay_within_minus_one_and_one() -> None:
-    index = VectorIndex(exact_threshold=0)
+    index = make(exact_threshold=0)
     index.add_many(["same", "opposite"], [[3.0, 4.0], [-3.0, -4.0]])
     index.maintain()
     results = {key: score for key, score, _meta in index.search([0.6, 0.8], 2)}
@@ -290,13 +300,13 @@ def test_cosine_scores_stay_within_minus_one_and_one() -> None:
 
 
 def test_k_is_clamped_to_the_live_count() -> None:
-    index = VectorIndex(exact_threshold=0)
+    index = make(exact_threshold=0)
     index.add_many([f"k{i}" for i in range(50)], np.eye(50, dtype=np.float32) + 0.01)
     index.maintain()
     for key in [f"k{i}" for i in range(45)]:
         index.remove(key)
     assert {key for key, *_ in index.search(np.ones(50), 10)} == {f"k{i}" for i in range(45, 50)}
-    assert VectorIndex().search([1.0, 2.0], 5) == []
+    assert make().search([1.0, 2.0], 5) == []
 
 
 # -- exact and graph paths --------------------------------------------------------------
@@ -307,8 +317,8 @@ def test_the_exact_path_and_the_graph_path_agree() -> None:
     centers = rng.normal(size=(20, 32)).astype(np.float32)
     rows = clustered(rng, 1500, 32, centers)
     keys = [f"k{i}" for i in range(len(rows))]
-    exact = VectorIndex(exact_threshold=10_000)
-    graph = VectorIndex(exact_threshold=0)
+    exact = make(exact_threshold=10_000)
+    graph = make(exact_threshold=0)
     for index in (exact, graph):
         index.add_many(keys, rows)
         index.maintain()
@@ -325,7 +335,7 @@ def test_the_exact_path_and_the_graph_path_agree() -> None:
 
 
 def test_a_graph_appears_past_the_exact_threshold_and_goes_when_few_remain() -> None:
-    index = VectorIndex(exact_threshold=100)
+    index = make(exact_threshold=100)
     rows = np.random.default_rng(2).normal(size=(150, 4)).astype(np.float32)
     index.add_many([f"k{i}" for i in range(100)], rows[:100])
     assert not index.wants_rebuild
@@ -351,7 +361,7 @@ class _Failing:
 
 
 def test_a_search_hnswlib_cannot_complete_falls_back_to_exact() -> None:
-    index = VectorIndex(exact_threshold=0)
+    index = make(exact_threshold=0)
     rows = np.random.default_rng(4).normal(size=(10, 4)).astype(np.float32)
     index.add_many([f"k{i}" for i in range(10)], rows)
     index.maintain()
@@ -380,7 +390,7 @@ def data() -> tuple[list[str], Matrix, Matrix]:
 @pytest.fixture(scope="module")
 def built(data: tuple[list[str], Matrix, Matrix]) -> VectorIndex:
     keys, rows, _ = data
-    index = VectorIndex()
+    index = make()
     index.add_many(keys, rows)
     index.maintain()
     assert index.stats.graph_elements == N
@@ -417,7 +427,7 @@ def test_recall_far_from_the_data(
 def test_recall_after_half_the_vectors_are_replaced(data: tuple[list[str], Matrix, Matrix]) -> None:
     keys, rows, centers = data
     rng = np.random.default_rng(9)
-    index = VectorIndex()
+    index = make()
     index.add_many(keys, rows)
     index.maintain()
     live_keys = list(keys)
@@ -443,7 +453,7 @@ def test_recall_after_half_the_vectors_are_replaced(data: tuple[list[str], Matri
 def test_memory_stays_bounded_under_churn(replace_deleted: bool) -> None:
     live = 500
     rng = np.random.default_rng(6)
-    index = VectorIndex(exact_threshold=50, replace_deleted=replace_deleted, ef_construction=40)
+    index = make(exact_threshold=50, replace_deleted=replace_deleted, ef_construction=40)
     keys = [f"k{i}" for i in range(live)]
     index.add_many(keys, rng.normal(size=(live, 8)))
     index.maintain()
@@ -467,7 +477,7 @@ def test_memory_stays_bounded_under_churn(replace_deleted: bool) -> None:
 
 def test_a_rebuild_replays_what_changed_while_it_ran() -> None:
     rng = np.random.default_rng(8)
-    index = VectorIndex(exact_threshold=10)
+    index = make(exact_threshold=10)
     rows = rng.normal(size=(200, 6)).astype(np.float32)
     index.add_many([f"k{i}" for i in range(100)], rows[:100])
     index.maintain()
@@ -492,7 +502,7 @@ def test_a_rebuild_replays_what_changed_while_it_ran() -> None:
 
 
 def test_an_abandoned_or_outdated_rebuild_installs_nothing() -> None:
-    index = VectorIndex(exact_threshold=10)
+    index = make(exact_threshold=10)
     rows = np.random.default_rng(1).normal(size=(50, 4)).astype(np.float32)
     index.add_many([f"k{i}" for i in range(50)], rows)
     job = index.start_rebuild()
@@ -509,7 +519,7 @@ def test_an_abandoned_or_outdated_rebuild_installs_nothing() -> None:
 
 
 def test_only_one_rebuild_at_a_time() -> None:
-    index = VectorIndex(exact_threshold=1)
+    index = make(exact_threshold=1)
     index.add_many(["a", "b"], [[1.0, 0.0], [0.0, 1.0]])
     index.start_rebuild()
     with pytest.raises(ConfigurationError):
@@ -522,7 +532,7 @@ def test_the_same_inputs_give_the_same_answers() -> None:
     queries = rng.normal(size=(20, 16)).astype(np.float32)
 
     def run() -> list[list[tuple[str, float, object]]]:
-        index = VectorIndex(exact_threshold=0, seed=7)
+        index = make(exact_threshold=0, seed=7)
         index.add_many([f"k{i}" for i in range(len(rows))], rows)
         index.maintain()
         return [index.search(query, 5) for query in queries]
@@ -547,7 +557,7 @@ class IndexMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.index = VectorIndex(dim=DIM_SMALL, dtype="float32", exact_threshold=4, seed=1)
+        self.index = make(dim=DIM_SMALL, dtype="float32", exact_threshold=4, seed=1)
         self.model: dict[str, npt.NDArray[np.float32]] = {}
         self.job: Any = None
 
@@ -618,10 +628,146 @@ TestIndexMachine.settings = settings(max_examples=40, stateful_step_count=40, de
 
 @given(st.lists(vectors, min_size=1, max_size=20), vectors)
 def test_exact_search_finds_the_true_best(rows: list[list[float]], query: list[float]) -> None:
-    index = VectorIndex(dim=DIM_SMALL)
+    index = make(dim=DIM_SMALL)
     index.add_many([f"k{i}" for i in range(len(rows))], rows)
     (_, score, _), *_ = index.search(query, 1)
     matrix = np.array(rows, np.float64)
     q = np.array(query, np.float64)
     scores = matrix @ q / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(q))
     assert score == pytest.approx(scores.max(), abs=1e-9)
+
+
+# -- subclasses of ndarray ----------------------------------------------------------------
+
+
+class Tagged(np.ndarray):  # type: ignore[type-arg]
+    """An ndarray subclass of the user's, with state of its own."""
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False]),
+        np.ma.array([1.0, 2.0, 3.0]),  # no value masked: still a masked array
+        np.array([1.0, 2.0, 3.0]).view(Tagged),
+    ],
+    ids=["masked", "masked, nothing masked", "own subclass"],
+)
+def test_ndarray_subclasses_are_refused_not_stripped(given: object) -> None:
+    index = make()
+    index.add("a", [1.0, 1.0, 1.0])
+    with pytest.raises(InvalidVectorError, match=r"subclass of numpy\.ndarray"):
+        index.add("b", given)
+    with pytest.raises(InvalidVectorError, match="subclass"):
+        index.add_many(["b", "c"], [[1.0, 0.0, 0.0], given])
+    with pytest.raises(InvalidVectorError, match="subclass"):
+        index.search(given, 1)
+    with pytest.raises(InvalidVectorError, match="subclass"):
+        index.search_many([given], 1)
+    assert index.keys() == ["a"]
+
+
+def test_a_masked_batch_is_refused() -> None:
+    index = make()
+    batch = np.ma.array(np.ones((2, 3)), mask=[[0, 0, 1], [0, 0, 0]])
+    with pytest.raises(InvalidVectorError, match="masked"):
+        index.add_many(["a", "b"], batch)
+    assert len(index) == 0
+
+
+# -- batch searches -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("exact_threshold", [10_000, 0])
+def test_search_many_answers_as_search_does(metric: str, exact_threshold: int) -> None:
+    rng = np.random.default_rng(21)
+    rows = rng.normal(size=(400, 8)).astype(np.float32)
+    index = make(metric=metric, exact_threshold=exact_threshold, seed=2)
+    index.add_many([f"k{i}" for i in range(len(rows))], rows, [{"i": i} for i in range(400)])
+    index.remove_many([f"k{i}" for i in range(0, 400, 7)])  # holes, and graph marks
+    index.maintain()
+    queries = rng.normal(size=(25, 8)).astype(np.float32)
+    for threshold in (None, 0.3):
+        many = index.search_many(queries, 6, threshold)
+        assert len(many) == len(queries)
+        for query, found in zip(queries, many, strict=True):
+            alone = index.search(query, 6, threshold)
+            assert [key for key, *_ in found] == [key for key, *_ in alone]
+            assert [s for _, s, _ in found] == pytest.approx([s for _, s, _ in alone], abs=1e-5)
+            assert [m for *_, m in found] == [m for *_, m in alone]
+
+
+def test_search_many_takes_lists_and_checks_every_query_first() -> None:
+    index = make()
+    assert index.search_many([[1.0, 0.0]], 3) == [[]]  # nothing stored yet
+    index.add_many(["a", "b"], [[1.0, 0.0], [0.0, 1.0]])
+    found = index.search_many([[1.0, 0.1], [0.1, 1.0]], 5)
+    assert [[key for key, *_ in hits] for hits in found] == [["a", "b"], ["b", "a"]]
+    assert index.search_many(np.empty((0, 2)), 3) == []
+    with pytest.raises(InvalidVectorError, match="query #1"):
+        index.search_many([[1.0, 0.0], [math.nan, 1.0]], 1)
+    with pytest.raises(InvalidVectorError, match="query #0"):
+        index.search_many([[0.0, 0.0]], 1)
+    with pytest.raises(ConfigurationError):
+        index.search_many([[1.0, 0.0]], 0)
+
+
+# -- recall targets -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clustered_set() -> tuple[Matrix, Matrix]:
+    """6,000 clustered vectors, and the centers of their clusters."""
+    rng = np.random.default_rng(77)
+    centers = rng.normal(size=(60, 32)).astype(np.float32)
+    return clustered(rng, 6000, 32, centers), centers
+
+
+def test_a_recall_target_picks_the_smallest_ef_that_reaches_it(
+    clustered_set: tuple[Matrix, Matrix],
+) -> None:
+    rows, centers = clustered_set
+    keys = [f"k{i}" for i in range(len(rows))]
+    near = clustered(np.random.default_rng(3), 300, 32, centers)
+    chosen = {}
+    for target in (0.5, 0.9, 0.99):
+        index = make(recall=target, seed=4, threads=1)
+        index.add_many(keys, rows)
+        assert index.maintain()  # the graph, then the check
+        stats = index.stats
+        check = index.last_recall_check
+        assert check is not None
+        assert stats.ef == check.ef
+        assert stats.recall == check.recall >= target
+        assert (check.queries, check.live, check.target) == (200, 6000, target)
+        chosen[target] = check.ef
+        # queries drawn like the data get (at least about) what was measured
+        assert recall_at(index, keys, rows, near, 10) >= min(target, check.recall) - 0.02
+    assert chosen[0.5] <= chosen[0.9] <= chosen[0.99]
+    index.ef = 300
+    assert index.recall_target is None  # setting ef ends the target
+    assert index.stats.recall is None
+
+
+def test_the_check_is_deterministic_and_redone_as_the_index_grows(
+    clustered_set: tuple[Matrix, Matrix],
+) -> None:
+    clustered_rows, _ = clustered_set
+
+    def run() -> list[tuple[int, float]]:
+        index = make(recall=0.97, seed=6, threads=1, exact_threshold=500)
+        seen = []
+        for start in range(0, 6000, 1000):
+            block = clustered_rows[start : start + 1000]
+            index.add_many([f"k{i}" for i in range(start, start + len(block))], block)
+            index.maintain()
+            check = index.last_recall_check
+            assert check is not None
+            seen.append((check.live, check.ef))
+        return seen
+
+    first = run()
+    assert first == run()
+    assert [live for live, _ in first] == [1000, 2000, 2000, 4000, 4000, 4000]
+    assert not make(recall=0.9).wants_recall_check  # no graph, nothing to check

@@ -39,6 +39,7 @@ from .core import (
     SerializationError,
     Serializer,
     SIEVEPolicy,
+    SnapshotError,
     StringSerializer,
     TinyLFUPolicy,
     TTLTypeError,
@@ -50,9 +51,11 @@ if TYPE_CHECKING:
     from .adapters import Cache, CacheBackend, Clock, MemoryCache, RemovalListener, cached
     from .adapters.distributed import DistributedCache
     from .adapters.redis import RedisCache
+    from .adapters.semantic import SemanticCache, SemanticStats
     from .adapters.vector import VectorCache
     from .core.serializers.numpy_serializer import NumpySerializer
     from .core.vectors.result import SimilarityResult
+    from .core.vectors.settings import IndexSettings
     from .migration import MigrationHelper
 
 __all__ = (
@@ -73,6 +76,7 @@ __all__ = (
     "ConfigurationError",
     "DistributedCache",
     "FIFOPolicy",
+    "IndexSettings",
     "InvalidKeyError",
     "InvalidTTLError",
     "InvalidVectorError",
@@ -90,9 +94,12 @@ __all__ = (
     "RemovalListener",
     "S3FIFOPolicy",
     "SIEVEPolicy",
+    "SemanticCache",
+    "SemanticStats",
     "SerializationError",
     "Serializer",
     "SimilarityResult",
+    "SnapshotError",
     "StringSerializer",
     "TTLTypeError",
     "TinyLFUPolicy",

@@ -24,6 +24,9 @@ LAZY_NAMES: dict[str, tuple[str, str]] = {
     "RedisCache": ("pepperpy.caching.adapters.redis", "redis"),
     "VectorCache": ("pepperpy.caching.adapters.vector", "vector"),
     "SimilarityResult": ("pepperpy.caching.core.vectors.result", "vector"),
+    "IndexSettings": ("pepperpy.caching.core.vectors.settings", "vector"),
+    "SemanticCache": ("pepperpy.caching.adapters.semantic", "vector"),
+    "SemanticStats": ("pepperpy.caching.adapters.semantic", "vector"),
 }
 
 

@@ -30,6 +30,11 @@ class Flight:
         self.value: Any = _ABSENT
         self.error: BaseException | None = None
 
+    @property
+    def has_value(self) -> bool:
+        """Whether the flight ended with a value (not an error, nor a cancelled owner)."""
+        return self.value is not _ABSENT
+
 
 async def single_flight(
     cache: CacheBackend,

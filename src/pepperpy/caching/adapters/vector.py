@@ -1,23 +1,20 @@
 """VectorCache: vectors under keys, found again by similarity, on asyncio or trio.
 
-Two cores do the work: a :class:`~pepperpy.caching.CacheEngine` keeps the keys (eviction
-policy, TTL, statistics) and a :class:`~pepperpy.caching.core.vectors.VectorIndex` keeps
-the vectors, each with its metadata as the payload. Whatever the engine drops (evicted,
-expired, deleted), the adapter removes from the index.
-
-The index is used by one operation at a time, under a lock. Cheap operations run on the
-event loop; anything estimated above about a millisecond of arithmetic (large batches,
-searches with a large ``ef`` or dimension, a rebuild of the graph) runs in a worker
-thread, so the loop never stalls.
+The work and its rules are the core's :class:`~pepperpy.caching.core.vectors.VectorStore`
+(an engine and an index kept in step). This adapter adds three things: a lock (one
+operation at a time uses the store), the clock (read only when an answer depends on
+it), and worker threads: anything estimated above about a millisecond of arithmetic
+(large batches, searches with a large ``ef`` or dimension, rebuilds, recall checks)
+runs in ``anyio.to_thread.run_sync``, so the event loop never stalls.
 """
 
 from __future__ import annotations
 
-import math
+import os
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from types import MappingProxyType
-from typing import Any, Final, TypeVar, final
+from os import PathLike
+from typing import Any, Final, Self, TypeVar, final
 
 import anyio
 import anyio.lowlevel
@@ -25,56 +22,40 @@ import numpy.typing as npt
 
 from ..core.engine import CacheEngine
 from ..core.entry import MISS, CacheStats
-from ..core.errors import ConfigurationError, InvalidKeyError
+from ..core.errors import ConfigurationError
 from ..core.policies import CachePolicy
-from ..core.ttl import TTL, normalize_ttl
-from ..core.vectors import (
-    DEFAULT_EF,
-    EXACT_THRESHOLD,
-    NO_METADATA,
-    IndexStats,
-    Rebuild,
-    SimilarityResult,
-    VectorIndex,
-)
-from .backend import CacheBackend
+from ..core.ttl import TTL
+from ..core.vectors import IndexSettings, IndexStats, SimilarityResult, VectorIndex, VectorStore
+from .backend import CacheBackend, check_keys
 from .clock import runtime_clock
+from .vector_files import read_snapshot, write_snapshot
 
-__all__ = ("VectorCache",)
+__all__ = ("MAX_DEFAULT_THREADS", "VectorCache", "default_threads")
 
 T = TypeVar("T")
 
+MAX_DEFAULT_THREADS: Final = 8
+"""The most threads a cache uses for batches unless told otherwise."""
 _WORK_ON_LOOP: Final = 1 << 21
-"""Multiply-adds (about a millisecond) above which index work goes to a worker thread."""
+"""Multiply-adds (about a millisecond) above which store work goes to a worker thread."""
 _CHUNK: Final = 512
-"""Keys handled per event-loop turn when a batch updates the engine."""
+"""Keys handled per event-loop turn when reclaiming expired vectors or reading a batch."""
 
 
-def _check_threshold(threshold: object, name: str) -> float | None:
-    if threshold is None:
-        return None
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-        raise ConfigurationError(f"{name} must be a number or None; got {threshold!r}")
-    if math.isnan(threshold):
-        raise ConfigurationError(f"{name} must not be NaN")
-    return float(threshold)
+def default_threads() -> int:
+    """The cores this process may run on, at most :data:`MAX_DEFAULT_THREADS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_THREADS))
 
 
-def _metadata_view(metadata: object) -> Mapping[str, Any]:
-    """A read-only view of a private copy of ``metadata``."""
-    if metadata is None:
-        return NO_METADATA
-    if not isinstance(metadata, Mapping):
-        raise ConfigurationError(
-            f"metadata must be a mapping or None; got {type(metadata).__name__}"
-        )
-    return MappingProxyType(dict(metadata)) if metadata else NO_METADATA
-
-
-def _check_key(key: object) -> str:
-    if not isinstance(key, str):
-        raise InvalidKeyError(f"cache keys must be str; got {key!r} of type {type(key).__name__}")
-    return key
+def _count(queries: object) -> int:
+    try:
+        return len(queries)  # type: ignore[arg-type]
+    except TypeError:
+        return 1  # not a batch: the store says so
 
 
 @final
@@ -89,20 +70,16 @@ class VectorCache(CacheBackend):
 
     ``metric``: ``"cosine"`` (score = cosine similarity in [-1, 1]), ``"l2"`` (score =
     ``1 / (1 + euclidean distance)``, in (0, 1]) or ``"ip"`` (score = inner product).
-    ``dim`` and ``dtype`` (float32 or float64) are fixed by the first vector unless
-    given; :meth:`get` returns vectors in that dtype, values as given.
+    ``dim`` is fixed by the first vector unless given.
 
-    Search: exact (numpy) up to ``exact_threshold`` live vectors, an HNSW graph
-    (hnswlib) beyond; ``M``, ``ef_construction`` and ``ef`` are its parameters (larger:
-    better recall, slower), ``seed`` makes it reproducible, ``threads`` is how many
-    threads hnswlib uses for a batch insert.
-
-    Churn: by default inserts append to the graph, which is rebuilt (in a worker
-    thread) once it holds ``rebuild_ratio`` removed elements per live one: higher
-    ratios rebuild less often but let the graph grow to ``1 + rebuild_ratio`` times the
-    live count and make searches wade through more removed elements.
-    ``replace_deleted=True`` makes inserts take over the places of removed elements
-    instead (the graph stays at the live count; each insert costs more).
+    ``recall`` (a number in (0, 1], or ``None``) asks for that recall@10 against exact
+    search: the cache then picks the smallest HNSW ``ef`` that reaches it on a sample of
+    its own vectors, and checks again whenever the number of vectors has doubled or
+    halved (:attr:`index_stats` shows the ``ef`` and the recall measured).
+    ``threads`` is how many threads hnswlib uses for batch inserts and batch searches
+    (default: the cores available, at most ``MAX_DEFAULT_THREADS``, 8; with more
+    than one, the graph built by a batch depends on thread timing). ``index`` tunes
+    the graph, the storage dtype, exact search and churn (:class:`IndexSettings`).
     """
 
     def __init__(
@@ -115,39 +92,32 @@ class VectorCache(CacheBackend):
         default_ttl: TTL = None,
         clock: Callable[[], float] | None = None,
         *,
-        M: int = 16,
-        ef_construction: int = 200,
-        ef: int = DEFAULT_EF,
-        seed: int = 0,
-        dtype: object = None,
-        threads: int = 1,
-        replace_deleted: bool = False,
-        exact_threshold: int = EXACT_THRESHOLD,
-        rebuild_ratio: float = 1.0,
+        recall: float | None = None,
+        threads: int | None = None,
+        index: IndexSettings | None = None,
     ) -> None:
+        store = VectorStore(
+            CacheEngine(max_size, policy, default_ttl),
+            VectorIndex(
+                dim,
+                metric,
+                index,
+                threads=default_threads() if threads is None else threads,
+                recall=recall,
+            ),
+            similarity_threshold,
+        )
+        self._adopt(store, clock)
+
+    def _adopt(self, store: VectorStore, clock: Callable[[], float] | None) -> None:
         super().__init__()
-        self._threshold = _check_threshold(similarity_threshold, "similarity_threshold")
         if clock is not None and not callable(clock):
             raise ConfigurationError(f"clock must be a callable or None; got {clock!r}")
-        self._engine = CacheEngine(max_size, policy, default_ttl)
-        self._index = VectorIndex(
-            dim,
-            metric,
-            dtype=dtype,
-            M=M,
-            ef_construction=ef_construction,
-            ef=ef,
-            seed=seed,
-            threads=threads,
-            replace_deleted=replace_deleted,
-            exact_threshold=exact_threshold,
-            rebuild_ratio=rebuild_ratio,
-        )
+        self._store = store
         self._clock = clock
-        self._touch = self._engine.policy.access_recorder()
+        self._deadlines = store.engine.deadlines
+        self._timed = store.engine.default_ttl is not None
         self._lock = anyio.Lock(fast_acquire=True)
-        self._pending: list[str] = []
-        """Keys the engine reclaimed while the index was busy; removed at the next turn."""
 
     # -- reads ---------------------------------------------------------------------
 
@@ -156,21 +126,19 @@ class VectorCache(CacheBackend):
         dtype), or ``default``. Counts a hit or a miss."""
         if self._lock.locked():
             async with self._lock:
-                return self._get(key, default)
-        return self._get(key, default)
-
-    def _get(self, key: str, default: Any) -> Any:
-        if self._engine.get(key, self._now()) is MISS:
-            return default
-        return self._index.vector(key)
+                vector = self._store.get(key, self._now())
+        else:
+            vector = self._store.get(key, self._now())
+        return default if vector is MISS else vector
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, npt.NDArray[Any]]:
         """The vectors of the hits among ``keys`` (misses are left out)."""
         found: dict[str, npt.NDArray[Any]] = {}
         async with self._lock:
+            get = self._store.get
             for i, key in enumerate(keys, 1):
-                vector = self._get(key, None)
-                if vector is not None:
+                vector = get(key, self._now())
+                if vector is not MISS:
                     found[key] = vector
                 if i % _CHUNK == 0:
                     await anyio.lowlevel.checkpoint()
@@ -182,18 +150,17 @@ class VectorCache(CacheBackend):
 
     async def contains(self, key: str) -> bool:
         """Whether ``key`` holds a live vector. Counts nothing."""
-        return self._engine.contains(key, self._now())
+        return await self._read(self._store.contains, key)
 
     async def ttl(self, key: str) -> float | None:
         """Seconds before ``key`` expires; ``None`` for no expiry or no such key."""
-        return self._engine.ttl(key, self._now())
+        return await self._read(self._store.ttl, key)
 
     async def get_metadata(self, key: str) -> dict[str, Any] | None:
         """A copy of the metadata of ``key`` (``{}`` if it has none), or ``None`` if the
         key holds no live vector. Counts nothing."""
-        if not self._engine.contains(key, self._now()):
-            return None
-        return dict(self._index.metadata(key) or NO_METADATA)
+        metadata = await self._read(self._store.metadata, key)
+        return None if metadata is None else dict(metadata)
 
     async def find_similar(
         self, vector: object, top_k: int = 5, threshold: float | None = None
@@ -204,32 +171,33 @@ class VectorCache(CacheBackend):
         Each result carries the key, the score and a read-only view of the key's
         metadata. Results count as a use of their keys for the eviction policy (an LRU
         cache keeps what is found), but not as hits or misses. Raises
-        :class:`~pepperpy.caching.InvalidVectorError` for a query the index cannot
+        :class:`~pepperpy.caching.InvalidVectorError` for a query the cache cannot
         compare (wrong dimension, NaN, a zero vector under cosine).
         """
-        bound = self._threshold if threshold is None else _check_threshold(threshold, "threshold")
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-            raise ConfigurationError(f"top_k must be a positive int; got {top_k!r}")
-        index = self._index
-        if (
-            not self._lock.locked()
-            and not self._pending
-            and not self._engine.deadlines
-            and index.search_work(top_k) <= _WORK_ON_LOOP
-        ):
-            return self._results(index.search(vector, top_k, bound))
+        store = self._store
+        if not self._lock.locked() and store.search_work(top_k) <= _WORK_ON_LOOP:
+            if not self._deadlines:
+                return store.search(vector, top_k, threshold, 0.0)
+            now = self._read_clock()
+            if not store.needs_expiry(now):
+                return store.search(vector, top_k, threshold, now)
         async with self._lock:
-            await self._reclaim(self._now())
-            search = partial(index.search, vector, top_k, bound)
-            return self._results(await self._call(search, index.search_work(top_k)))
+            now = await self._reclaim()
+            search = partial(store.search, vector, top_k, threshold, now)
+            return await self._run(search, store.search_work(top_k))
 
-    def _results(self, hits: list[SimilarityResult]) -> list[SimilarityResult]:
-        """``hits``, each counted as a use of its key by the eviction policy."""
-        touch = self._touch
-        if touch is not None:
-            for hit in hits:
-                touch(hit.key)
-        return hits
+    async def find_similar_many(
+        self, queries: object, top_k: int = 5, threshold: float | None = None
+    ) -> list[list[SimilarityResult]]:
+        """:meth:`find_similar` for each of ``queries`` (a 2-D array, or a sequence of
+        vectors), answered by one search of the index (``threads`` threads for a large
+        batch); one list of results per query, in order. Every query is checked before
+        any is searched."""
+        store = self._store
+        async with self._lock:
+            now = await self._reclaim()
+            search = partial(store.search_many, queries, top_k, threshold, now)
+            return await self._run(search, store.search_work(top_k, _count(queries)))
 
     # -- writes --------------------------------------------------------------------
 
@@ -241,23 +209,15 @@ class VectorCache(CacheBackend):
 
         A refused vector (:class:`~pepperpy.caching.InvalidVectorError`) changes nothing.
         """
-        _check_key(key)
-        seconds = normalize_ttl(ttl)
-        view = _metadata_view(metadata)
-        index = self._index
-        if not self._lock.locked() and index.insert_work(1) <= _WORK_ON_LOOP:
-            index.add(key, value, view)
-            self._store(key, seconds)
-            job = self._start_rebuild()
+        store = self._store
+        if not self._lock.locked() and store.insert_work(1) <= _WORK_ON_LOOP:
+            store.set(key, value, self._now(ttl), ttl, metadata)
         else:
             async with self._lock:
-                with anyio.CancelScope(shield=True):
-                    add = partial(index.add, key, value, view)
-                    await self._call(add, index.insert_work(1))
-                    self._store(key, seconds)
-                    job = self._start_rebuild()
-        if job is not None:
-            await self._rebuild(job)
+                write = partial(store.set, key, value, self._now(ttl), ttl, metadata)
+                await self._run(write, store.insert_work(1))
+        if store.wants_rebuild or store.wants_recall_check:
+            await self._maintain()
 
     async def set_many(
         self,
@@ -267,27 +227,18 @@ class VectorCache(CacheBackend):
     ) -> None:
         """Store every vector of ``mapping`` with the same ``ttl``; ``metadata`` maps
         keys to their metadata. The whole batch is checked first: if one vector is
-        refused, nothing is stored. Large batches are inserted in a worker thread."""
-        keys = [_check_key(key) for key in mapping]
-        vectors = list(mapping.values())
-        seconds = normalize_ttl(ttl)
-        metadata = {} if metadata is None else metadata
-        views = [_metadata_view(metadata.get(key)) for key in keys]
+        refused, nothing is stored. Large batches are inserted in a worker thread, and
+        a cancelled caller waits for the batch to finish (it is never half done)."""
+        keys = check_keys(mapping)
         if not keys:
             return
+        vectors = list(mapping.values())
+        store = self._store
         async with self._lock:
-            with anyio.CancelScope(shield=True):
-                add = partial(self._index.add_many, keys, vectors, views)
-                await self._call(add, self._index.insert_work(len(keys)))
-                position = {key: i for i, key in enumerate(keys)}
-                for start in range(0, len(keys), _CHUNK):
-                    if start:
-                        await anyio.lowlevel.checkpoint()
-                    for i in range(start, min(start + _CHUNK, len(keys))):
-                        self._store(keys[i], seconds, position, i)
-                job = self._start_rebuild()
-        if job is not None:
-            await self._rebuild(job)
+            write = partial(store.set_many, keys, vectors, self._now(ttl), ttl, metadata)
+            await self._run(write, store.insert_work(len(keys)))
+        if store.wants_rebuild or store.wants_recall_check:
+            await self._maintain()
 
     async def batch_set(
         self,
@@ -301,118 +252,164 @@ class VectorCache(CacheBackend):
     async def set_metadata(self, key: str, metadata: Mapping[str, Any] | None) -> bool:
         """Replace the metadata of ``key`` (its vector, TTL and recency are kept);
         ``False`` (and nothing stored) if the key holds no live vector."""
-        view = _metadata_view(metadata)
-        if self._lock.locked():
-            async with self._lock:
-                return self._set_metadata(key, view)
-        return self._set_metadata(key, view)
-
-    def _set_metadata(self, key: str, view: Mapping[str, Any]) -> bool:
-        return self._engine.contains(key, self._now()) and self._index.set_metadata(key, view)
+        return await self._read(self._store.set_metadata, key, metadata)
 
     async def delete(self, key: str) -> bool:
         """Remove ``key``; ``True`` if it held a live vector."""
-        return await self.delete_many([_check_key(key)]) == 1
+        deleted = await self._read(self._store.delete, key)
+        if self._store.wants_rebuild:
+            await self._maintain()
+        return deleted
 
     async def delete_many(self, keys: Iterable[str]) -> int:
         """Remove every key in ``keys``; how many held a live vector."""
-        keys = [_check_key(key) for key in keys]
+        keys = check_keys(keys)
+        store = self._store
         async with self._lock:
-            now = self._now()
-            deleted = sum(self._engine.delete(key, now) for key in keys)
-            self._index.remove_many(keys)
-            job = self._start_rebuild()
-        if job is not None:
-            await self._rebuild(job)
+            delete = partial(store.delete_many, keys, self._now())
+            deleted = await self._run(delete, store.key_work(len(keys)))
+        if store.wants_rebuild:
+            await self._maintain()
         return deleted
 
     async def delete_prefix(self, prefix: str) -> int:
         """Remove every key that starts with ``prefix`` (matched literally); how many
         were removed."""
-        _check_key(prefix)
+        store = self._store
         async with self._lock:
-            stored = self._engine.keys()
-            doomed = [key for key in stored if key.startswith(prefix)]
-            removed = self._engine.delete_prefix(prefix)
-            self._index.remove_many(doomed)
-            job = self._start_rebuild()
-        if job is not None:
-            await self._rebuild(job)
+            removed = await self._run(
+                partial(store.delete_prefix, prefix), store.key_work(len(store))
+            )
+        if store.wants_rebuild:
+            await self._maintain()
         return removed
 
     async def clear(self) -> None:
         """Remove every vector. Statistics are kept. A dimension or dtype that was not
         given is forgotten, so the next vector may have another."""
         async with self._lock:
-            self._engine.clear()
-            self._index.clear()
-            self._pending.clear()
+            self._store.clear()
+
+    # -- persistence ---------------------------------------------------------------
+
+    async def save(self, path: str | PathLike[str]) -> None:
+        """Write every live vector, its key, metadata and remaining TTL, the settings,
+        the eviction order and the HNSW graph to ``path``, in one file.
+
+        The file is written beside ``path`` under a temporary name, flushed to disk and
+        renamed over ``path``: a reader never sees a half-written file, and a failed
+        save leaves any previous file whole. Metadata must be JSON-able (``str``,
+        ``int``, ``float``, ``bool``, ``None``, ``list``, ``dict`` with ``str`` keys;
+        nothing is pickled): anything else raises
+        :class:`~pepperpy.caching.SerializationError` and nothing is written. Raises
+        :class:`~pepperpy.caching.SnapshotError` if the file cannot be written.
+        """
+        async with self._lock:
+            now = await self._reclaim()
+            # A snapshot is a copy: the cache is free again while the file is written.
+            state = await anyio.to_thread.run_sync(self._store.snapshot, now)
+        await anyio.to_thread.run_sync(write_snapshot, path, state)
+
+    @classmethod
+    async def load(
+        cls,
+        path: str | PathLike[str],
+        *,
+        clock: Callable[[], float] | None = None,
+        policy: CachePolicy | str | None = None,
+        threads: int | None = None,
+    ) -> Self:
+        """A new cache holding what :meth:`save` wrote to ``path``: the same settings,
+        vectors, metadata and graph; each TTL counts on from what was left at the save.
+        Statistics start at zero.
+
+        ``policy`` replaces the saved eviction policy (needed when the saved cache used
+        a policy object of its own); ``clock`` and ``threads`` are as for the
+        constructor. Raises :class:`~pepperpy.caching.SnapshotError` for a file that
+        cannot be read, is not a saved vector cache, has an unknown format version, is
+        truncated or corrupt; nothing else is affected.
+        """
+        if clock is not None and not callable(clock):
+            raise ConfigurationError(f"clock must be a callable or None; got {clock!r}")
+        now = (runtime_clock() if clock is None else clock)()
+        read = partial(
+            read_snapshot,
+            path,
+            now=now,
+            policy=policy,
+            threads=default_threads() if threads is None else threads,
+        )
+        cache = cls.__new__(cls)
+        cache._adopt(await anyio.to_thread.run_sync(read), clock)
+        return cache
 
     # -- statistics and settings ---------------------------------------------------
 
     @property
     def stats(self) -> CacheStats:
-        """Counters now; ``size`` counts live (unexpired) vectors."""
+        """Counters now; ``size`` counts live (unexpired) vectors (while a batch runs in
+        a worker thread, it may still count vectors that expired during it)."""
         self._reclaim_now()
-        return self._engine.stats
+        return self._store.stats
 
     @property
     def size(self) -> int:
-        """Live (unexpired) vectors."""
+        """Live (unexpired) vectors (see :attr:`stats` about batches in progress)."""
         self._reclaim_now()
-        return len(self._engine)
+        return len(self._store)
 
     @property
     def hit_ratio(self) -> float:
         """Hits of :meth:`get` divided by lookups, in [0, 1]; 0.0 before any."""
-        return self._engine.stats.hit_ratio
+        return self._store.stats.hit_ratio
 
     @property
     def similarity_threshold(self) -> float | None:
         """The default lower bound on :meth:`find_similar` scores."""
-        return self._threshold
+        return self._store.similarity_threshold
 
     @property
     def dim(self) -> int | None:
         """The dimension of the stored vectors, or ``None`` before the first one."""
-        return self._index.dim
+        return self._store.index.dim
 
     @property
     def metric(self) -> str:
         """The similarity metric, ``"cosine"``, ``"l2"`` or ``"ip"``."""
-        return self._index.metric
+        return self._store.index.metric
 
     @property
     def ef(self) -> int:
-        """The HNSW search breadth, which may be changed at any time; larger gives better
-        recall and slower searches."""
-        return self._index.ef
+        """The HNSW search breadth in use; larger gives better recall and slower
+        searches. Setting it ends a recall target (the value set stays)."""
+        return self._store.index.ef
 
     @ef.setter
     def ef(self, ef: int) -> None:
-        self._index.ef = ef
+        self._store.index.ef = ef
 
     @property
     def index_stats(self) -> IndexStats:
-        """Sizes of the vector index (live vectors, slots, graph elements and capacity)."""
-        return self._index.stats
+        """Sizes of the vector index (live vectors, slots, graph elements, capacity)
+        and its search breadth with the recall last measured for it."""
+        return self._store.index_stats
 
     def graph_bytes(self) -> int:
         """Bytes hnswlib holds for the HNSW graph (0 while searches are exact)."""
-        return self._index.graph_bytes()
+        return self._store.index.graph_bytes()
 
     def __repr__(self) -> str:
+        store = self._store
         return (
-            f"VectorCache(max_size={self._engine.max_size}, metric={self._index.metric!r}, "
-            f"dim={self._index.dim}, size={len(self._engine)})"
+            f"VectorCache(max_size={store.engine.max_size}, metric={store.index.metric!r}, "
+            f"dim={store.index.dim}, size={len(store)})"
         )
 
     # -- internals -----------------------------------------------------------------
 
-    def _now(self) -> float:
+    def _now(self, ttl: TTL = None) -> float:
         """The time, read only when an answer depends on it."""
-        engine = self._engine
-        if not engine.deadlines and engine.default_ttl is None:
+        if ttl is None and not self._deadlines and not self._timed:
             return 0.0
         return self._read_clock()
 
@@ -421,84 +418,62 @@ class VectorCache(CacheBackend):
             self._clock = runtime_clock()
         return self._clock()
 
-    async def _call(self, operation: Callable[[], T], work: int) -> T:
-        """Run an index operation (the caller holds the lock): inline when cheap, else
-        in a worker thread."""
+    async def _read(self, operation: Callable[..., T], *args: Any) -> T:
+        """``operation(*args, now)``: at once if the store is free, else under the lock."""
+        if self._lock.locked():
+            async with self._lock:
+                return operation(*args, self._now())
+        return operation(*args, self._now())
+
+    async def _run(self, operation: Callable[[], T], work: int) -> T:
+        """Run a store operation (the caller holds the lock): inline when cheap, else in
+        a worker thread. A cancelled caller waits for the thread: the operation is
+        never left half done."""
         if work <= _WORK_ON_LOOP:
             return operation()
         return await anyio.to_thread.run_sync(operation)
 
-    def _store(
-        self,
-        key: str,
-        seconds: float | None,
-        batch: Mapping[str, int] | None = None,
-        position: int = 0,
-    ) -> None:
-        """Record ``key`` in the engine (its vector and metadata are already in the
-        index) and remove from the index whatever the engine dropped to make room.
-
-        In a batch (``batch`` maps its keys to their positions, ``key`` is at
-        ``position``), the engine may drop the old entry of a key the batch writes later:
-        the index already holds that key's new vector, which stays.
-        """
-        now = self._read_clock() if seconds is not None else self._now()
-        removals = self._engine.set(key, None, now, seconds)
-        if removals:
-            if batch is None:
-                doomed = [removal.key for removal in removals]
-            else:
-                doomed = [r.key for r in removals if batch.get(r.key, -1) <= position]
-            self._index.remove_many(doomed)
-
-    async def _reclaim(self, now: float) -> None:
-        """Remove expired vectors from the engine and the index (the caller holds the
-        lock), a chunk per event-loop turn."""
-        if self._pending:
-            self._flush_pending()
-        engine = self._engine
-        while engine.deadlines:
-            removals = engine.expire(now, _CHUNK)
-            if not removals:
-                return
-            self._index.remove_many([removal.key for removal in removals])
-            if len(removals) == _CHUNK:
+    async def _reclaim(self) -> float:
+        """Reclaim the vectors expired now (the caller holds the lock), a chunk per
+        event-loop turn; the time it used."""
+        now = self._now()
+        store = self._store
+        while store.needs_expiry(now):
+            if len(store.expire(now, _CHUNK)) == _CHUNK:
                 await anyio.lowlevel.checkpoint()
+        return now
 
     def _reclaim_now(self) -> None:
-        """Reclaim expired entries from synchronous code: the index follows now if it is
-        free, else at its next turn."""
-        if not self._engine.deadlines:
-            return
-        removals = self._engine.expire(self._read_clock())
-        if removals:
-            self._pending.extend(removal.key for removal in removals)
-            if not self._lock.locked():
-                self._flush_pending()
+        """Reclaim expired vectors from synchronous code, if the store is free."""
+        if self._deadlines and not self._lock.locked():
+            self._store.expire(self._read_clock())
 
-    def _flush_pending(self) -> None:
-        engine = self._engine
-        # A key written again since it was reclaimed is back in the engine: keep it.
-        self._index.remove_many([key for key in self._pending if key not in engine])
-        self._pending.clear()
+    async def _maintain(self) -> None:
+        """Do the rebuild or recall check that a write made due."""
+        store = self._store
+        if store.wants_rebuild:
+            await self._rebuild()
+        if store.wants_recall_check:
+            async with self._lock:
+                if store.wants_recall_check:
+                    await anyio.to_thread.run_sync(store.check_recall)
 
-    def _start_rebuild(self) -> Rebuild | None:
-        """A rebuild of the graph, if one is due (the caller holds the lock)."""
-        if self._pending:
-            self._flush_pending()
-        return self._index.start_rebuild() if self._index.wants_rebuild else None
-
-    async def _rebuild(self, job: Rebuild) -> None:
+    async def _rebuild(self) -> None:
         """Build the new graph in a worker thread while the cache goes on serving with
         the old one, then install it. If the caller is cancelled, the rebuild is given
         up (the next write that finds it due starts another)."""
+        store = self._store
+        async with self._lock:
+            if not store.wants_rebuild:
+                return
+            job = store.start_rebuild()
         try:
             await anyio.to_thread.run_sync(job.run, abandon_on_cancel=True)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 async with self._lock:
-                    self._index.abandon_rebuild(job)
+                    store.abandon_rebuild(job)
             raise
         with anyio.CancelScope(shield=True):
             async with self._lock:
-                await anyio.to_thread.run_sync(self._index.finish_rebuild, job)
+                await anyio.to_thread.run_sync(store.finish_rebuild, job)

@@ -16,6 +16,7 @@ from .errors import (
     InvalidTTLError,
     InvalidVectorError,
     SerializationError,
+    SnapshotError,
     TTLTypeError,
 )
 from .policies import (
@@ -72,6 +73,7 @@ __all__ = (
     "SIEVEPolicy",
     "SerializationError",
     "Serializer",
+    "SnapshotError",
     "StringSerializer",
     "TTLTypeError",
     "TinyLFUPolicy",

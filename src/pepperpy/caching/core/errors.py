@@ -17,6 +17,9 @@
 * :class:`InvalidVectorError` — a vector a vector cache cannot store or search with:
   wrong shape or dimension, NaN or infinite values, a zero vector under the cosine
   metric, non-numeric data. Also a :class:`ValueError`.
+* :class:`SnapshotError` — a saved vector cache could not be written or read: the
+  file system failed (the ``OSError`` is the ``__cause__``), or the file is not one,
+  has an unknown format version, is truncated or corrupt.
 
 Whatever a cache raises for bad input, the cache is left unchanged.
 """
@@ -31,6 +34,7 @@ __all__ = (
     "InvalidTTLError",
     "InvalidVectorError",
     "SerializationError",
+    "SnapshotError",
     "TTLTypeError",
 )
 
@@ -66,3 +70,8 @@ class BackendError(CacheError):
 class InvalidVectorError(CacheError, ValueError):
     """A vector has the wrong shape or dimension, non-finite values, or (under the cosine
     metric) no direction at all: the zero vector."""
+
+
+class SnapshotError(CacheError):
+    """A saved file could not be written or read, or is not a whole, intact file of a
+    format version this library reads."""

@@ -1,5 +1,6 @@
-"""Vector search for the vector cache: validation, metrics, and an index that is exact
-while small and an HNSW graph (hnswlib) beyond that.
+"""Vector search for the vector cache: validation, metrics, an index that is exact
+while small and an HNSW graph (hnswlib) beyond that, and the store that keeps the
+index in step with a cache engine.
 
 Pure like the rest of the core (no IO, no clock, seeded graphs), but it needs numpy and
 hnswlib (the ``vector`` extra), so :mod:`pepperpy.caching.core` does not import it.
@@ -7,10 +8,14 @@ hnswlib (the ``vector`` extra), so :mod:`pepperpy.caching.core` does not import 
 
 from __future__ import annotations
 
-from .index import DEFAULT_EF, EXACT_THRESHOLD, NO_METADATA, IndexStats, VectorIndex
+from .index import NO_METADATA, VectorIndex
+from .index_stats import IndexStats
 from .metrics import METRICS, MetricName
 from .rebuild import Rebuild
+from .recall import RecallCheck
 from .result import SimilarityResult
+from .settings import DEFAULT_EF, EXACT_THRESHOLD, IndexSettings
+from .store import VectorStore
 from .validation import MAX_SQUARED_NORM
 
 __all__ = (
@@ -19,9 +24,12 @@ __all__ = (
     "MAX_SQUARED_NORM",
     "METRICS",
     "NO_METADATA",
+    "IndexSettings",
     "IndexStats",
     "MetricName",
     "Rebuild",
+    "RecallCheck",
     "SimilarityResult",
     "VectorIndex",
+    "VectorStore",
 )

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import BackendError
+from .settings import IndexSettings
 
 __all__ = ("Graph", "GraphParams")
 
@@ -20,30 +21,22 @@ _EF_RETRIES: Final = 3
 
 @final
 class GraphParams:
-    """How graphs are built and searched; shared by every graph of an index."""
+    """How graphs are built and searched; shared by every graph of an index.
+
+    ``ef`` may change at any time (a new search breadth); the rest is fixed.
+    """
 
     __slots__ = ("M", "dim", "ef", "ef_construction", "replace_deleted", "seed", "space", "threads")
 
-    def __init__(
-        self,
-        *,
-        space: str,
-        dim: int,
-        M: int,
-        ef_construction: int,
-        ef: int,
-        seed: int,
-        threads: int,
-        replace_deleted: bool,
-    ) -> None:
+    def __init__(self, settings: IndexSettings, *, space: str, dim: int, threads: int) -> None:
         self.space = space
         self.dim = dim
-        self.M = M
-        self.ef_construction = ef_construction
-        self.ef = ef
-        self.seed = seed
+        self.M = settings.M
+        self.ef_construction = settings.ef_construction
+        self.ef = settings.ef
+        self.seed = settings.seed
         self.threads = threads
-        self.replace_deleted = replace_deleted
+        self.replace_deleted = settings.replace_deleted
 
 
 @final
@@ -55,22 +48,29 @@ class Graph:
     with ``replace_deleted`` an insert takes over the place of a marked element.
     """
 
-    __slots__ = ("_count", "_ef", "_index", "_params", "deleted")
+    __slots__ = ("_count", "_ef", "_index", "_knn", "_params", "deleted")
 
-    def __init__(self, params: GraphParams, capacity: int) -> None:
+    def __init__(self, params: GraphParams, capacity: int, state: dict[str, Any] | None = None):
         self._params = params
-        self._index: Any = hnswlib.Index(space=params.space, dim=params.dim)
-        self._index.init_index(
-            max_elements=max(capacity, _MIN_CAPACITY),
-            M=params.M,
-            ef_construction=params.ef_construction,
-            random_seed=params.seed,
-            allow_replace_deleted=params.replace_deleted,
-        )
-        self._index.set_ef(params.ef)
+        if state is None:
+            index: Any = hnswlib.Index(space=params.space, dim=params.dim)
+            index.init_index(
+                max_elements=max(capacity, _MIN_CAPACITY),
+                M=params.M,
+                ef_construction=params.ef_construction,
+                random_seed=params.seed,
+                allow_replace_deleted=params.replace_deleted,
+            )
+            deleted = 0
+        else:  # checked by the caller (graph_state.check_state): hnswlib trusts it blindly
+            index = hnswlib.Index({k: v for k, v in state.items() if k != "deleted"})
+            deleted = int(state["deleted"])
+        index.set_ef(params.ef)
+        self._index = index
+        self._knn = index.knn_query
         self._ef = params.ef
-        self._count = 0
-        self.deleted = 0
+        self._count = int(index.element_count)
+        self.deleted = deleted
         """Elements marked as removed."""
 
     @property
@@ -103,7 +103,7 @@ class Graph:
             self._index.add_items(
                 rows,
                 labels,
-                num_threads=self._params.threads,
+                num_threads=self._params.threads if n > 1 else 1,
                 replace_deleted=self._params.replace_deleted,
             )
         except (RuntimeError, ValueError, MemoryError) as exc:
@@ -125,31 +125,63 @@ class Graph:
     def search(
         self, query: npt.NDArray[np.float32], k: int
     ) -> tuple[list[int], list[float]] | None:
-        """The ``k`` nearest live elements (labels, hnswlib distances), nearest first.
+        """The ``k`` nearest live elements (labels, hnswlib distances), nearest first;
+        ``k`` must not exceed :attr:`live`.
 
-        ``k`` is clamped to the live count. hnswlib fails a search that finds fewer
-        than ``k`` live elements (many marked ones nearby); it is retried with a larger
-        ``ef``, and ``None`` says it still failed: the caller searches exactly instead.
+        hnswlib fails a search that finds fewer than ``k`` live elements (many marked
+        ones nearby); it is retried with a larger ``ef``, and ``None`` says it still
+        failed: the caller searches exactly instead.
         """
-        live = self._count - self.deleted
-        if k > live:
-            k = live
-        if k <= 0:
-            return [], []
-        ef = max(self._params.ef, k)
-        for _ in range(_EF_RETRIES + 1):
-            if ef != self._ef:
-                self._index.set_ef(ef)
-                self._ef = ef
+        ef = self._params.ef
+        if k > ef:
+            ef = k
+        if ef != self._ef:
+            self._index.set_ef(ef)
+            self._ef = ef
+        try:
+            labels, distances = self._knn(query, k)
+        except RuntimeError:
+            return self._search_harder(query, k, ef)
+        return labels[0].tolist(), distances[0].tolist()
+
+    def search_many(
+        self, queries: npt.NDArray[np.float32], k: int, ef: int | None = None
+    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float32]] | None:
+        """:meth:`search` for each row of ``queries`` at once (``threads`` threads), as
+        two ``(len(queries), k)`` arrays; ``None`` if some search came back short.
+        ``ef`` overrides the search breadth for this call."""
+        ef = max(self._params.ef if ef is None else ef, k)
+        if ef != self._ef:
+            self._index.set_ef(ef)
+            self._ef = ef
+        try:
+            labels, distances = self._knn(queries, k, self._params.threads)
+        except RuntimeError:
+            return None
+        return labels, distances
+
+    def _search_harder(
+        self, query: npt.NDArray[np.float32], k: int, ef: int
+    ) -> tuple[list[int], list[float]] | None:
+        for _ in range(_EF_RETRIES):
+            if ef >= self._count:
+                return None
+            ef = min(ef * 4, self._count)
+            self._index.set_ef(ef)
+            self._ef = ef
             try:
-                labels, distances = self._index.knn_query(query, k=k, num_threads=1)
+                labels, distances = self._knn(query, k)
             except RuntimeError:
-                if ef >= self._count:
-                    break
-                ef = min(ef * 4, self._count)
                 continue
-            return labels.tolist()[0], distances.tolist()[0]
+            return labels[0].tolist(), distances[0].tolist()
         return None
+
+    def state(self) -> dict[str, Any]:
+        """A copy of the whole graph as plain values and numpy arrays (hnswlib's own
+        picklable form, unpickled), plus the count of marked elements."""
+        state: dict[str, Any] = self._index.__getstate__()[0]
+        state["deleted"] = self.deleted
+        return state
 
     @property
     def nbytes(self) -> int:

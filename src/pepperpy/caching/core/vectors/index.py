@@ -15,64 +15,34 @@ there and 4.3x at 100k vectors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Final, NamedTuple, final
+from typing import Any, Final, final
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import ConfigurationError, InvalidKeyError
 from .graph import Graph, GraphParams
-from .metrics import (
-    MetricName,
-    check_metric,
-    hnsw_space,
-    search_row,
-    search_rows,
-)
+from .graph_state import check_state
+from .index_state import checked_payloads
+from .index_stats import IndexStats, check_k
+from .metrics import MetricName, check_metric, hnsw_space, search_row, search_rows
 from .rebuild import Rebuild
+from .recall import RecallCheck, check_recall_now
 from .result import SimilarityResult
-from .search import exact_search, graph_hits
-from .store import SlotStore
+from .search import exact_search, exact_search_many, graph_hits, graph_hits_many
+from .settings import IndexSettings, check_recall, check_threshold
+from .slots import SlotStore
+from .snapshot import IndexState
 from .validation import check_dim, check_dtype, prepare_batch, prepare_vector
 
-__all__ = ("DEFAULT_EF", "EXACT_THRESHOLD", "NO_METADATA", "IndexStats", "VectorIndex")
-
-EXACT_THRESHOLD: Final = 2048
-"""Up to this many live vectors, searches are exact (numpy) and no graph is kept."""
-
-DEFAULT_EF: Final = 128
-"""Default HNSW search breadth. At 50 (hnswlib's usual choice) queries near the data
-already reach recall@10 >= 0.99, but queries far from it (between clusters, or random
-directions) fall to 0.75-0.82 on 20k clustered vectors; 128 lifts them above 0.96."""
+__all__ = ("NO_METADATA", "IndexStats", "VectorIndex", "check_k")
 
 NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
 """The metadata of a vector stored without any."""
 
-
-@final
-class IndexStats(NamedTuple):
-    """Sizes of a :class:`VectorIndex` at one moment."""
-
-    live: int
-    """Stored vectors."""
-    slots: int
-    """Rows allocated for stored vectors."""
-    graph_elements: int
-    """Elements in the HNSW graph, marked (removed) ones included; 0 without a graph."""
-    graph_deleted: int
-    """Elements of the graph marked as removed."""
-    graph_capacity: int
-    """Elements the graph has room for before it grows."""
-    rebuilding: bool
-    """Whether a rebuild is in progress."""
-
-
-def _check_positive(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(f"{name} must be a positive int; got {value!r}")
-    return value
+_FLOAT32: Final = np.dtype(np.float32)
 
 
 def _check_key(key: object) -> str:
@@ -85,12 +55,13 @@ def _check_key(key: object) -> str:
 class VectorIndex:
     """Vectors stored under ``str`` keys and searched by similarity. Synchronous, no IO.
 
-    ``dim`` and ``dtype`` (float32 or float64) are fixed by the first vector unless
-    given. ``metric`` is ``"cosine"``, ``"l2"`` or ``"ip"`` (see
-    ``pepperpy.caching.core.vectors.metrics`` for the scores). ``M``,
-    ``ef_construction``, ``ef`` and ``seed`` configure the HNSW graph; ``threads`` is
-    the number of threads hnswlib uses for a batch insert (1 keeps graphs identical from
-    run to run). ``exact_threshold`` is the live count up to which searches are exact.
+    ``dim`` is fixed by the first vector unless given. ``metric`` is ``"cosine"``,
+    ``"l2"`` or ``"ip"`` (see ``pepperpy.caching.core.vectors.metrics`` for the
+    scores). ``settings`` tunes the graph, the storage dtype and when searches are
+    exact (:class:`IndexSettings`). ``threads`` is how many threads hnswlib uses for a
+    batch insert or a batch search (1 keeps graphs identical from run to run).
+    ``recall`` is a recall@10 target: :meth:`check_recall` then picks the smallest
+    ``ef`` that reaches it (see :mod:`pepperpy.caching.core.vectors.recall`).
     Each vector carries a metadata mapping (stored as given, not copied), handed back
     in search results.
 
@@ -102,60 +73,46 @@ class VectorIndex:
         "_dim",
         "_dim_given",
         "_dtype",
-        "_dtype_given",
         "_exact_threshold",
         "_graph",
         "_job",
-        "_log",
         "_metric",
         "_params",
-        "_rebuild_ratio",
+        "_recall",
+        "_settings",
         "_store",
+        "_target",
     )
 
     def __init__(
         self,
         dim: int | None = None,
         metric: str = "cosine",
+        settings: IndexSettings | None = None,
         *,
-        dtype: object = None,
-        M: int = 16,
-        ef_construction: int = 200,
-        ef: int = DEFAULT_EF,
-        seed: int = 0,
         threads: int = 1,
-        replace_deleted: bool = False,
-        exact_threshold: int = EXACT_THRESHOLD,
-        rebuild_ratio: float = 1.0,
+        recall: float | None = None,
     ) -> None:
-        self._dim_given = check_dim(dim)
-        self._dtype_given = check_dtype(dtype)
+        settings = IndexSettings() if settings is None else settings
+        if not isinstance(settings, IndexSettings):
+            raise ConfigurationError(f"settings must be IndexSettings; got {settings!r}")
+        if type(threads) is not int or threads < 1:
+            raise ConfigurationError(f"threads must be a positive int; got {threads!r}")
+        self._settings = settings
         self._metric: MetricName = check_metric(metric)
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ConfigurationError(f"seed must be a non-negative int; got {seed!r}")
-        if isinstance(exact_threshold, bool) or not isinstance(exact_threshold, int):
-            raise ConfigurationError(f"exact_threshold must be an int; got {exact_threshold!r}")
-        if not (isinstance(rebuild_ratio, (int, float)) and 0.0 < rebuild_ratio < float("inf")):
-            raise ConfigurationError(
-                f"rebuild_ratio must be a positive number; got {rebuild_ratio!r}"
-            )
+        given = check_dim(dim)
         self._params = GraphParams(
-            space=hnsw_space(self._metric),
-            dim=self._dim_given or 0,
-            M=_check_positive("M", M),
-            ef_construction=_check_positive("ef_construction", ef_construction),
-            ef=_check_positive("ef", ef),
-            seed=seed,
-            threads=_check_positive("threads", threads),
-            replace_deleted=bool(replace_deleted),
+            settings, space=hnsw_space(self._metric), dim=given or 0, threads=threads
         )
-        self._exact_threshold = max(exact_threshold, 0)
-        self._rebuild_ratio = float(rebuild_ratio)
+        self._target = check_recall(recall)
+        self._exact_threshold = settings.exact_threshold
+        self._dim_given = given
         self._reset()
 
     def _reset(self) -> None:
         self._dim = self._dim_given
-        self._dtype = self._dtype_given
+        self._dtype = check_dtype(self._settings.dtype)
+        self._params.dim = self._dim_given or 0
         self._store = SlotStore(
             self._dim or 0,
             self._dtype or np.dtype(np.float64),
@@ -164,8 +121,8 @@ class VectorIndex:
         )
         self._graph: Graph | None = None
         self._job: Rebuild | None = None
-        self._log: list[tuple[list[int], list[int]]] = []
-        """(slots, labels) added while a rebuild runs, to replay into its graph."""
+        self._recall: RecallCheck | None = None
+        self._params.ef = self._settings.ef
 
     # -- reads ---------------------------------------------------------------------
 
@@ -185,13 +142,33 @@ class VectorIndex:
         return self._metric
 
     @property
+    def settings(self) -> IndexSettings:
+        """The settings the index was made with."""
+        return self._settings
+
+    @property
+    def threads(self) -> int:
+        """Threads hnswlib uses for batch inserts and batch searches."""
+        return self._params.threads
+
+    @property
+    def recall_target(self) -> float | None:
+        """The recall@10 the index keeps ``ef`` at, or ``None`` (a fixed ``ef``)."""
+        return self._target
+
+    @property
     def ef(self) -> int:
-        """The HNSW search breadth; larger finds more of the true nearest, slower."""
+        """The HNSW search breadth; larger finds more of the true nearest, slower.
+        Setting it ends a recall target: the given value stays."""
         return self._params.ef
 
     @ef.setter
     def ef(self, ef: int) -> None:
-        self._params.ef = _check_positive("ef", ef)
+        if type(ef) is not int or ef < 1:
+            raise ConfigurationError(f"ef must be a positive int; got {ef!r}")
+        self._params.ef = ef
+        self._target = None
+        self._recall = None
 
     def vector(self, key: str) -> npt.NDArray[Any] | None:
         """A copy of the vector stored under ``key``, or ``None``."""
@@ -212,7 +189,7 @@ class VectorIndex:
         slot = self._store.slot_of.get(key)
         if slot is None:
             return False
-        self._store.payload_of[slot] = metadata
+        self._store.set_payload(slot, metadata)
         return True
 
     def keys(self) -> list[str]:
@@ -227,7 +204,8 @@ class VectorIndex:
 
     @property
     def stats(self) -> IndexStats:
-        """Sizes now, as live vectors, slots, graph elements and capacity."""
+        """Sizes now, as live vectors, slots, graph elements and capacity, and the
+        search breadth with its measured recall."""
         graph = self._graph
         return IndexStats(
             live=len(self._store),
@@ -236,7 +214,14 @@ class VectorIndex:
             graph_deleted=0 if graph is None else graph.deleted,
             graph_capacity=0 if graph is None else graph.capacity,
             rebuilding=self._job is not None,
+            ef=self._params.ef,
+            recall=None if self._recall is None else self._recall.recall,
         )
+
+    @property
+    def last_recall_check(self) -> RecallCheck | None:
+        """What the last recall check measured, or ``None``."""
+        return self._recall
 
     def graph_bytes(self) -> int:
         """Bytes hnswlib holds for the graph's elements (0 without a graph)."""
@@ -272,17 +257,17 @@ class VectorIndex:
             self._release([key], [old])
         store.put(slot, key, row, inv_norm, metadata)
         if self._job is not None:
-            self._log.append(([slot], [label]))
+            self._job.added([slot], [label])
 
     def add_many(
         self,
         keys: Sequence[str],
         vectors: object,
         metadata: Sequence[Mapping[str, Any]] | None = None,
-    ) -> None:
+    ) -> list[str]:
         """Store each of ``vectors`` (a 2-D array or a sequence of vectors) under the
         key at the same position, with the metadata at that position (default: none);
-        a key given twice keeps its last vector.
+        a key given twice keeps its last vector. Returns the keys stored, each once.
 
         The whole batch is checked first: if any vector is refused, nothing is stored.
         """
@@ -303,7 +288,7 @@ class VectorIndex:
             inv_norms = None if inv_norms is None else inv_norms[picked]
             values = None if values is None else [values[i] for i in picked.tolist()]
         if not keys:
-            return
+            return keys
         if self._dim is None:
             self._adopt(rows.shape[1], rows.dtype)
         store = self._store
@@ -317,7 +302,8 @@ class VectorIndex:
             self._release(replaced, [store.slot_of[key] for key in replaced])
         store.put_many(slots, keys, rows, inv_norms, values)
         if self._job is not None:
-            self._log.append((slots.tolist(), labels.tolist()))
+            self._job.added(slots.tolist(), labels.tolist())
+        return keys
 
     def remove(self, key: str) -> bool:
         """Remove ``key``; ``True`` if it was stored."""
@@ -345,15 +331,22 @@ class VectorIndex:
     # -- search --------------------------------------------------------------------
 
     def search(
-        self, query: object, k: int, threshold: float | None = None
+        self,
+        query: object,
+        k: int,
+        threshold: float | None = None,
+        touch: Callable[[str], object] | None = None,
     ) -> list[SimilarityResult]:
         """The (at most) ``k`` stored vectors most similar to ``query``, best first,
-        with ``score >= threshold`` (no bound when ``None``), each with its metadata.
+        with ``score >= threshold`` (no bound when ``None``), each with its metadata;
+        ``touch`` is called with the key of each result.
 
         ``query`` is checked like a stored vector.
         """
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ConfigurationError(f"k must be a positive int; got {k!r}")
+        if type(k) is not int or k < 1:
+            check_k(k)
+        if threshold is not None and (type(threshold) is not float or threshold != threshold):
+            threshold = check_threshold(threshold)  # raises for NaN and non-numbers
         row, inv_norm = prepare_vector(
             query,
             dim=self._dim,
@@ -362,24 +355,96 @@ class VectorIndex:
             what="query vector",
             copy=False,
         )
-        live = len(self._store)
+        store = self._store
+        live = len(store.slot_of)
         if k > live:
             k = live
-        if k == 0:
-            return []
+            if k == 0:
+                return []
         graph = self._graph
         if graph is not None and live > self._exact_threshold:
-            if inv_norm is not None and 0.5 <= inv_norm <= 2.0 and row.dtype == np.float32:
-                # Near-unit query: search with it as it is and scale the scores, which
-                # saves normalizing it (float32 keeps ~1e-7 of precision at this scale).
+            if inv_norm is not None and inv_norm <= 2.0 and row.dtype is _FLOAT32:
+                # Cosine ranks the same whatever the query's norm: search with it as it
+                # is and scale the scores, which saves normalizing it. From a norm of
+                # 0.5 up, float32 distances keep the precision of a unit query.
                 found = graph.search(row, k)
                 scale = inv_norm
             else:
                 found = graph.search(search_row(self._metric, row, inv_norm), k)
                 scale = 1.0
             if found is not None:
-                return graph_hits(self._store, self._metric, found[0], found[1], scale, threshold)
-        return exact_search(self._store, self._metric, row, inv_norm, k, threshold)
+                return graph_hits(store, self._metric, found[0], found[1], scale, threshold, touch)
+        return exact_search(store, self._metric, row, inv_norm, k, threshold, touch)
+
+    def search_many(
+        self,
+        queries: object,
+        k: int,
+        threshold: float | None = None,
+        touch: Callable[[str], object] | None = None,
+    ) -> list[list[SimilarityResult]]:
+        """:meth:`search` for each of ``queries`` (a 2-D array or a sequence of
+        vectors), answered together: one hnswlib call (``threads`` threads) or one
+        matrix product. Every query is checked before any is searched. ``touch`` is
+        called with the key of each result."""
+        check_k(k)
+        threshold = check_threshold(threshold)
+        rows, inv_norms = prepare_batch(
+            queries, dim=self._dim, dtype=self._dtype, metric=self._metric, name="query"
+        )
+        store = self._store
+        live = len(store)
+        if live == 0 or len(rows) == 0:
+            return [[] for _ in range(len(rows))]
+        k = min(k, live)
+        graph = self._graph
+        if graph is not None and live > self._exact_threshold:
+            scales = inv_norms
+            if inv_norms is not None and rows.dtype == _FLOAT32:
+                searched = rows  # scaled afterwards, as in search()
+            else:
+                searched = search_rows(self._metric, rows, inv_norms)
+                scales = None
+            found = graph.search_many(searched, k)
+            if found is not None:
+                labels, distances = found
+                return graph_hits_many(
+                    store, self._metric, labels, distances, scales, threshold, touch
+                )
+            return [self.search(row, k, threshold, touch) for row in rows]
+        return exact_search_many(store, self._metric, rows, inv_norms, k, threshold, touch)
+
+    # -- recall --------------------------------------------------------------------
+
+    @property
+    def wants_recall_check(self) -> bool:
+        """Whether a recall target is set and ``ef`` has not been checked against it
+        since the graph appeared or the live count last doubled or halved."""
+        if self._target is None or self._graph is None or self._job is not None:
+            return False
+        last = self._recall
+        if last is None:
+            return True
+        live = len(self._store)
+        return live >= 2 * last.live or 2 * live <= last.live
+
+    def check_recall(self) -> RecallCheck | None:
+        """Measure recall@10 against exact search on a seeded sample of the stored
+        vectors and keep the smallest ``ef`` that reaches the target; ``None`` (and
+        nothing changed) without a target or a graph. CPU-heavy: see
+        :func:`~pepperpy.caching.core.vectors.recall.check_recall_now` for the cost."""
+        if self._target is None or self._graph is None:
+            return None
+        checked = check_recall_now(
+            self._graph,
+            self._store,
+            self._metric,
+            target=self._target,
+            seed=self._settings.seed,
+        )
+        self._recall = checked
+        self._params.ef = checked.ef
+        return checked
 
     # -- rebuilds ------------------------------------------------------------------
 
@@ -393,7 +458,7 @@ class VectorIndex:
         graph = self._graph
         if graph is None:
             return len(self._store) > self._exact_threshold
-        return graph.deleted > 0 and graph.deleted >= self._rebuild_ratio * graph.live
+        return graph.deleted > 0 and graph.deleted >= self._settings.rebuild_ratio * graph.live
 
     def start_rebuild(self) -> Rebuild:
         """Snapshot the live vectors for a new graph; run the returned job's
@@ -405,6 +470,7 @@ class VectorIndex:
             raise ConfigurationError("a rebuild is already in progress")
         store = self._store
         slots = store.live_slots()
+        settings = self._settings
         job = Rebuild(
             params=self._params,
             metric=self._metric,
@@ -415,10 +481,9 @@ class VectorIndex:
             # Room for the churn until the next rebuild; replacing in place needs none.
             capacity=len(slots)
             + 64
-            + (0 if self._params.replace_deleted else int(len(slots) * self._rebuild_ratio)),
+            + (0 if settings.replace_deleted else int(len(slots) * settings.rebuild_ratio)),
         )
         self._job = job
-        self._log = []
         store.hold_freed = True
         return job
 
@@ -429,18 +494,7 @@ class VectorIndex:
         if job is not self._job or not job.done or job.abandoned:
             self.abandon_rebuild(job)
             return False
-        store = self._store
-        graph = job.graph
-        gone = (store.labels(job.slots) != job.labels) | ~store.alive[job.slots]
-        graph.remove(job.labels[gone])
-        if self._log:
-            slots = np.array([s for part, _ in self._log for s in part], np.intp)
-            labels = np.array([x for _, part in self._log for x in part], np.uint64)
-            keep = store.alive[slots] & (store.labels(slots) == labels)
-            slots, labels = slots[keep], labels[keep]
-            inv = None if store.inv_norms is None else store.inv_norms[slots]
-            graph.add(labels, search_rows(self._metric, store.vectors[slots], inv))
-        self._graph = graph
+        self._graph = job.caught_up(self._store)
         self._end_job()
         return True
 
@@ -457,16 +511,99 @@ class VectorIndex:
         self.finish_rebuild(job)
 
     def maintain(self) -> bool:
-        """Rebuild synchronously if one is due (:attr:`wants_rebuild`); whether it did."""
-        if not self.wants_rebuild:
-            return False
-        self.rebuild()
-        return True
+        """Rebuild synchronously if one is due (:attr:`wants_rebuild`), then check the
+        recall if that is due (:attr:`wants_recall_check`); whether it did anything."""
+        did = False
+        if self.wants_rebuild:
+            self.rebuild()
+            did = True
+        if self.wants_recall_check:
+            self.check_recall()
+            did = True
+        return did
 
     def _end_job(self) -> None:
         self._job = None
-        self._log = []
         self._store.release_held()
+
+    # -- saving and restoring -----------------------------------------------------
+
+    def export(self) -> IndexState:
+        """A copy of everything the index holds, for a saved file: taken now, it stays
+        valid whatever the index does next."""
+        store = self._store
+        high = store.high
+        recall = self._recall
+        return IndexState(
+            dim_given=self._dim_given,
+            dim=self._dim,
+            dtype=None if self._dtype is None else self._dtype.name,
+            metric=self._metric,
+            settings=self._settings.to_json(),
+            ef=self._params.ef,
+            recall_target=self._target,
+            recall_check=None if recall is None else list(recall),
+            keys=store.key_of[:high],
+            metadata=store.payload_of[:high],
+            vectors=store.vectors[:high].copy(),
+            inv_norms=None if store.inv_norms is None else store.inv_norms[:high].copy(),
+            generations=store.gen[:high].copy(),
+            graph=None if self._graph is None else self._graph.state(),
+        )
+
+    @classmethod
+    def restore(cls, state: IndexState, *, threads: int = 1) -> VectorIndex:
+        """An index holding what :meth:`export` returned. Raises ValueError (or
+        ConfigurationError) when ``state`` does not describe a consistent index."""
+        index = cls(
+            state.dim_given,
+            state.metric,
+            IndexSettings.from_json(state.settings),
+            threads=threads,
+            recall=state.recall_target,
+        )
+        if type(state.ef) is not int or state.ef < 1:
+            raise ValueError(f"a search breadth of {state.ef!r}")
+        index._params.ef = state.ef
+        if state.recall_check is not None:
+            index._recall = RecallCheck(*state.recall_check)
+        if state.dim is None or state.dtype is None:  # no vector was ever stored
+            if state.keys or state.graph is not None or state.dim != state.dim_given:
+                raise ValueError("vectors without a dimension or dtype")
+            return index
+        payloads = checked_payloads(state, NO_METADATA)
+        vectors = state.vectors
+        index._adopt(state.dim, np.dtype(vectors.dtype.name))
+        store = SlotStore.restore(
+            vectors=vectors,
+            inv_norms=state.inv_norms,
+            gen=state.generations,
+            keys=list(state.keys),
+            payloads=payloads,
+            empty=NO_METADATA,
+        )
+        index._store = store
+        if state.graph is not None:
+            params = index._params
+            check_state(
+                state.graph,
+                space=params.space,
+                dim=state.dim,
+                M=params.M,
+                live_labels=store.labels(store.live_slots()),
+            )
+            index._graph = Graph(params, 0, state.graph)
+        return index
+
+    def slots_of(self, keys: Iterable[str]) -> list[int]:
+        """The slots of stored ``keys`` (KeyError for one that is not stored)."""
+        slot_of = self._store.slot_of
+        return [slot_of[key] for key in keys]
+
+    def key_at(self, slot: int) -> str | None:
+        """The key stored in ``slot``, or ``None`` for a free slot."""
+        store = self._store
+        return store.key_of[slot] if 0 <= slot < store.high else None
 
     # -- costs ---------------------------------------------------------------------
 
@@ -481,12 +618,13 @@ class VectorIndex:
                 work += graph.count * dim  # hnswlib copies the graph to grow it
         return work
 
-    def search_work(self, k: int) -> int:
-        """Rough cost of one search for ``k`` results, in multiply-adds."""
+    def search_work(self, k: int, queries: int = 1) -> int:
+        """Rough cost of ``queries`` searches for ``k`` results, in multiply-adds."""
         dim = self._dim or 1
         if self._graph is None or len(self._store) <= self._exact_threshold:
-            return self._store.high * dim
-        return max(self._params.ef, k) * 2 * self._params.M * dim
+            return queries * self._store.high * dim
+        ef = self._params.ef
+        return queries * (ef if ef > k else k) * 2 * self._params.M * dim
 
     # -- internals -----------------------------------------------------------------
 
@@ -511,6 +649,7 @@ class VectorIndex:
             and len(store) <= self._exact_threshold // 2
         ):
             self._graph = None  # exact search takes over; the memory goes back
+            self._recall = None
 
     def __repr__(self) -> str:
         return (

@@ -14,7 +14,7 @@ threshold always means "score >= threshold":
 
 from __future__ import annotations
 
-from typing import Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +30,7 @@ __all__ = (
     "scores_from_distances",
     "search_row",
     "search_rows",
+    "squared_distances",
 )
 
 MetricName: TypeAlias = Literal["cosine", "l2", "ip"]
@@ -61,14 +62,20 @@ def hnsw_space(metric: MetricName) -> str:
 
 
 def scores_from_distances(
-    metric: MetricName, distances: npt.NDArray[np.floating]
+    metric: MetricName,
+    distances: npt.NDArray[np.floating],
+    scales: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Scores for the distances hnswlib reports (``1 - dot`` or squared L2)."""
+    """Scores for the distances hnswlib reports (``1 - dot`` or squared L2). Under
+    cosine, ``scales`` (one per row of a 2-D ``distances``) multiplies each row: the
+    inverse norms of queries searched without being normalized."""
     d = distances.astype(np.float64)
     if metric == "l2":
         return 1.0 / (1.0 + np.sqrt(np.maximum(d, 0.0)))
     scores = 1.0 - d
     if metric == "cosine":
+        if scales is not None:
+            scores *= scales[:, None]
         np.clip(scores, -1.0, 1.0, out=scores)
     return scores
 
@@ -92,6 +99,20 @@ def exact_scores(
         assert inv_norms is not None
         return (rows @ query) * inv_norms
     return (rows @ query).astype(np.float64)
+
+
+def squared_distances(
+    queries: npt.NDArray[np.floating], rows: npt.NDArray[np.floating]
+) -> npt.NDArray[Any]:
+    """Squared Euclidean distances, one row per query and one column per row, from one
+    matrix product (``|q|^2 - 2 q.r + |r|^2``, clipped at 0 where rounding went below)."""
+    squared = (
+        np.einsum("ij,ij->i", queries, queries)[:, None]
+        - 2.0 * (queries @ rows.T)
+        + np.einsum("ij,ij->i", rows, rows)[None, :]
+    )
+    clipped: npt.NDArray[Any] = np.maximum(squared, 0.0)
+    return clipped
 
 
 def search_rows(

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from .graph import Graph, GraphParams
 from .metrics import MetricName, search_rows
+from .slots import SlotStore
 
 __all__ = ("Rebuild",)
 
@@ -30,6 +31,7 @@ class Rebuild:
     """One rebuild in progress: the snapshot it copies and the graph it fills."""
 
     __slots__ = (
+        "_added",
         "_inv_norms",
         "_metric",
         "_vectors",
@@ -63,6 +65,8 @@ class Rebuild:
         self.done = False
         self.abandoned = False
         """Set by the index when the rebuild is no longer wanted; :meth:`run` stops soon."""
+        self._added: list[tuple[list[int], list[int]]] = []
+        """(slots, labels) the index stored while the rebuild ran, to replay."""
 
     def run(self) -> None:
         """Insert every snapshot vector into :attr:`graph`. CPU-heavy; thread-safe with
@@ -75,6 +79,28 @@ class Rebuild:
             rows = search_rows(self._metric, self._vectors[slots], inv_norms)
             self.graph.add(self.labels[start : start + _CHUNK], rows)
         self.done = True
+
+    def added(self, slots: list[int], labels: list[int]) -> None:
+        """Note vectors the index stored (at ``slots``, under ``labels``) after the
+        snapshot: :meth:`caught_up` adds them to the new graph."""
+        self._added.append((slots, labels))
+
+    def caught_up(self, store: SlotStore) -> Graph:
+        """The finished graph, brought up to date with ``store``: the snapshot's vectors
+        removed or replaced since are marked removed, and the vectors stored since (and
+        still there) are added. Call under the index's lock, once ``done`` is set."""
+        graph = self.graph
+        gone = (store.labels(self.slots) != self.labels) | ~store.alive[self.slots]
+        graph.remove(self.labels[gone])
+        if self._added:
+            slots = np.array([s for part, _ in self._added for s in part], np.intp)
+            labels = np.array([x for _, part in self._added for x in part], np.uint64)
+            keep = store.alive[slots] & (store.labels(slots) == labels)
+            slots, labels = slots[keep], labels[keep]
+            inv = None if store.inv_norms is None else store.inv_norms[slots]
+            graph.add(labels, search_rows(self._metric, store.vectors[slots], inv))
+        self._added = []
+        return graph
 
     def __repr__(self) -> str:
         state = "abandoned" if self.abandoned else "done" if self.done else "running"
