@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import timedelta
+from pathlib import Path
 
 import anyio
 import pytest
@@ -19,7 +21,8 @@ from pepperpy.caching.core import (
     TTLTypeError,
 )
 
-from .servers import RedisServer
+from ...conftest import redis_binaries_or_skip
+from .servers import RedisServer, free_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
@@ -263,6 +266,23 @@ async def test_the_same_transport_on_both_runtimes(
         await cache.set("k", "v")  # RESP2 forced: the server is asked nothing of HELLO
         assert await cache.get("k") == "v"
         assert await cache.get_many(["k", "x"]) == {"k": "v"}
+
+
+async def test_a_unix_socket(tmp_path: Path, port_rng: random.Random, namespace: str) -> None:
+    server_bin, _ = redis_binaries_or_skip()
+    path = tmp_path / "redis.sock"
+    server = RedisServer(
+        server_bin, free_port(port_rng), tmp_path / "data", ["--unixsocket", str(path)]
+    )
+    server.start()
+    try:
+        async with RedisCache(url=f"unix://{path}?db=2", namespace=namespace) as cache:
+            await cache.set("k", "v")
+            assert await cache.get("k") == "v"
+        with server.client(db=2) as raw2:
+            assert raw2.exists(f"{namespace}:k")
+    finally:
+        server.stop()
 
 
 async def test_flush_db_only_when_asked(redis_server: RedisServer) -> None:

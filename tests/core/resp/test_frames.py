@@ -98,3 +98,18 @@ def test_the_bound_is_per_frame() -> None:
     reader.feed(one * 5)  # several complete frames in one piece: each is within bounds
     assert [reader.next_frame() for _ in range(5)] == [b"v" * 60] * 5
     assert not reader.buffered
+
+
+def test_billions_of_declared_elements_end_the_connection_either_way() -> None:
+    """hiredis reserves room for the declared elements: the system refuses (then at
+    once) or grants address space lazily (then at the bound, having touched little)."""
+    reader = FrameReader(max_frame_bytes=100_000)
+    reader.feed(b"*4000000000\r\n")
+
+    def feed_until_refused() -> None:
+        for _ in range(100):
+            reader.feed(b":1\r\n" * 1000)
+            reader.next_frame()
+
+    with pytest.raises(ProtocolViolation):
+        feed_until_refused()

@@ -68,7 +68,9 @@ class RedisCache(DistributedCache):
     ``connection_options``: ``client_name``, ``protocol`` (3, the default, falls back
     to 2 on servers without RESP3; 2 forces RESP2), ``socket_connect_timeout``,
     ``socket_keepalive``, ``max_connections`` (an upper bound; one connection per
-    node is what the cache uses), and the TLS settings ``ssl_ca_certs``,
+    node is what the cache uses), ``max_reply_bytes`` (the largest reply accepted,
+    512 MiB by default: a larger one, or a hostile server's endless one, ends its
+    connection with ``BackendError``), and the TLS settings ``ssl_ca_certs``,
     ``ssl_ca_path``, ``ssl_ca_data``, ``ssl_certfile``, ``ssl_keyfile``,
     ``ssl_password``, ``ssl_cert_reqs``, ``ssl_check_hostname``.
 
@@ -144,6 +146,12 @@ class RedisCache(DistributedCache):
         self._loop: object = None
         self._loop_of_backend: Callable[[], object] = _no_loop
 
+    def _listen(self, listener: RedisListener | None) -> None:
+        """Tell ``listener`` of every connection opened or lost, push frame received and
+        cluster layout change (the seam a near cache builds on). Takes effect for the
+        connections of the next event loop binding: set it before first use."""
+        self._listener = listener
+
     def __repr__(self) -> str:
         where = self._options.describe()
         return f"RedisCache({where!r}, namespace={self.namespace!r})"
@@ -191,6 +199,7 @@ class RedisCache(DistributedCache):
             keepalive=options.keepalive,
             secrets=self._secrets,
             clock=clock,
+            max_frame_bytes=options.max_reply_bytes,
         )
         endpoints = options.endpoints()
         routes = ClusterRoutes(endpoints) if options.cluster else SingleRoute(endpoints[0])

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 from ...core.errors import ConfigurationError
 from ...core.remote.session import SessionSettings
 from ...core.remote.topology import UNIX_PORT, Address
+from ...core.resp import DEFAULT_MAX_FRAME_BYTES
 from ..distributed import check_timeout
 
 __all__ = ("CONNECTION_OPTIONS", "RedisOptions", "StartupNode", "parse_startup_nodes")
@@ -30,6 +31,7 @@ CONNECTION_OPTIONS: Final = frozenset(
     {
         "client_name",
         "max_connections",
+        "max_reply_bytes",
         "protocol",
         "socket_connect_timeout",
         "socket_keepalive",
@@ -43,7 +45,8 @@ CONNECTION_OPTIONS: Final = frozenset(
         "ssl_password",
     }
 )
-"""The ``connection_options`` a RedisCache understands (redis-py's names for them)."""
+"""The ``connection_options`` a RedisCache understands (redis-py's names where it has
+one; ``max_reply_bytes`` is this library's)."""
 
 _CERT_REQS: Final = {
     "none": tls.CERT_NONE,
@@ -161,6 +164,10 @@ class RedisOptions:
             value = options["max_connections"]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigurationError(f"max_connections must be an int >= 1; got {value!r}")
+        if "max_reply_bytes" in options:
+            value = options["max_reply_bytes"]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"max_reply_bytes must be an int >= 1; got {value!r}")
         if "socket_connect_timeout" in options:
             value = options["socket_connect_timeout"]
             if value is not None:
@@ -241,6 +248,11 @@ class RedisOptions:
         """Seconds a connection attempt may take (never more than ``timeout``)."""
         value = self.connection_options.get("socket_connect_timeout")
         return self.timeout if value is None else min(float(value), self.timeout)
+
+    @property
+    def max_reply_bytes(self) -> int:
+        """The largest reply accepted (a larger one ends its connection)."""
+        return int(self.connection_options.get("max_reply_bytes", DEFAULT_MAX_FRAME_BYTES))
 
     @property
     def keepalive(self) -> bool:

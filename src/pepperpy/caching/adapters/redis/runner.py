@@ -95,7 +95,7 @@ class Runner:
         routes = self.routes
         if routes.cluster:
             if routes.stale:  # type: ignore[union-attr]
-                await self._refresh(deadline)
+                await self._refresh(deadline, force=routes.table is None)  # type: ignore[union-attr]
             address = routes.address_for(plan.target)
             link = self.links[address]
         else:

@@ -4,8 +4,10 @@
 waits patiently for a bulk string of any declared length, so the bound on memory is
 kept here: the bytes received since the last complete frame may not exceed
 ``max_frame_bytes`` (give or take the kilobyte of parsed bytes hiredis keeps until it
-compacts its buffer). hiredis itself refuses malformed input and nesting deeper than a
-few thousand levels.
+compacts its buffer). An array header declaring billions of elements makes hiredis
+reserve room for them: where the system refuses, that ends the connection too; where
+it grants the address space lazily, only what arrives is ever touched. hiredis itself
+refuses malformed input and nesting deeper than a few thousand levels.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class FrameReader:
             frame = self._reader.gets()
         except hiredis.ProtocolError as exc:
             raise ProtocolViolation(f"the server broke the protocol: {exc}") from None
+        except MemoryError:  # an array header declaring billions of elements
+            raise ProtocolViolation("a reply declared more elements than memory holds") from None
         if frame is NEED_DATA:
             if self._pending > self._limit:
                 raise ProtocolViolation(
