@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
 from typing import Any, TypeVar, final
 
 import anyio
@@ -192,6 +193,7 @@ class RedisCache(DistributedCache):
     def _make_runner(self) -> Runner:
         options = self._options
         clock = runtime_clock()
+        backend = anyio.lowlevel.current_token().backend_class
         connector = Connector(
             session=options.session(),
             tls=self._tls,
@@ -200,6 +202,7 @@ class RedisCache(DistributedCache):
             secrets=self._secrets,
             clock=clock,
             max_frame_bytes=options.max_reply_bytes,
+            checkpoint=backend.checkpoint_if_cancelled,
         )
         endpoints = options.endpoints()
         routes = ClusterRoutes(endpoints) if options.cluster else SingleRoute(endpoints[0])
@@ -225,14 +228,27 @@ class RedisCache(DistributedCache):
             self._watching = group
         return self
 
-    async def aclose(self) -> None:
-        """Close this cache's connections; the next operation opens new ones."""
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         group, self._watching = self._watching, None
+        try:
+            await self.aclose()
+        finally:
+            if group is not None:  # entered here, left here: the task group's own rule
+                group.cancel_scope.cancel()
+                await group.__aexit__(None, None, None)
+
+    async def aclose(self) -> None:
+        """Close this cache's connections; the next operation opens new ones (inside
+        ``async with``, without the watchdog: each command then keeps its deadline)."""
         runner, guard, loop = self._runner, self._guard, self._loop
         self._runner = self._guard = self._loop = None
-        if group is not None:
-            group.cancel_scope.cancel()
-            await group.__aexit__(None, None, None)
+        if self._watching is not None:
+            self._watching.cancel_scope.cancel()  # the watchdog stops; __aexit__ ends it
         if runner is None or guard is None:
             return
         runner.links.watch(None)

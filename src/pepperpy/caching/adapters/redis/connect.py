@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 from ...core.errors import BackendError
 from ...core.remote.plans import Rounds
@@ -57,6 +58,9 @@ class Connector:
     secrets: tuple[str, ...]
     clock: Clock
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    checkpoint: Callable[[], Awaitable[None]] = anyio.lowlevel.checkpoint_if_cancelled
+    """``checkpoint_if_cancelled`` of the running backend, bound once (it runs before
+    every write, and the generic one looks the backend up on each call)."""
 
     async def open(
         self,
@@ -85,6 +89,7 @@ class Connector:
                 secrets=self.secrets,
                 on_push=on_push,
                 on_close=on_close,
+                checkpoint=self.checkpoint,
             )
             try:
                 agreed = await run_on(connection, handshake(session or self.session), limit)

@@ -64,6 +64,7 @@ STREAM_ERRORS: Final = (
 _RECEIVE_SIZE: Final = 65536
 _SMALL_WRITE: Final = 8192
 """Writes up to this size go out unshielded: they fit in any send buffer with room."""
+_DONE: Final = 2  # Request.state from DONE on: the caller's wait is over
 _GRACE: Final = 0.1
 """Seconds at most that a leader past its deadline waits for the next bytes."""
 
@@ -87,8 +88,8 @@ class NodeConnection:
     """
 
     __slots__ = (
+        "_checkpoint",
         "_clock",
-        "_closed",
         "_leader",
         "_on_close",
         "_on_push",
@@ -99,6 +100,7 @@ class NodeConnection:
         "_secrets",
         "_stream",
         "_watchdog",
+        "broken",
         "grace",
         "where",
     )
@@ -113,6 +115,7 @@ class NodeConnection:
         secrets: tuple[str, ...] = (),
         on_push: Callable[[Push], None] | None = None,
         on_close: Callable[[NodeConnection, BackendError], None] | None = None,
+        checkpoint: Callable[[], Awaitable[None]] = anyio.lowlevel.checkpoint_if_cancelled,
     ) -> None:
         self._stream = stream
         self._protocol = protocol
@@ -126,16 +129,13 @@ class NodeConnection:
         self._scope: anyio.CancelScope | None = None
         self._watchdog: Watchdog | None = None
         self._overdue: tuple[Request, float] | None = None
-        self._closed = False
+        self._checkpoint = checkpoint
+        self.broken = False
+        """Whether the connection has ended (a new one is needed)."""
         self.grace = _GRACE
 
     def __repr__(self) -> str:
         return f"NodeConnection({self.where!r}, pending={self._protocol.pending})"
-
-    @property
-    def broken(self) -> bool:
-        """Whether the connection has ended (a new one is needed)."""
-        return self._closed or self._protocol.error is not None
 
     @property
     def protocol(self) -> RespConnection:
@@ -200,13 +200,14 @@ class NodeConnection:
         protocol = self._protocol
         stream = self._stream
         self._leader = request
+        checkpoint = self._checkpoint
         try:
             while True:
                 if protocol.has_data_to_send:
                     # A cancellation already pending is raised here, before anything
                     # is taken out of the queue; the write below does not wait unless
                     # the send buffer is full.
-                    await anyio.lowlevel.checkpoint_if_cancelled()
+                    await checkpoint()
                     data = protocol.data_to_send()
                     if len(data) > _SMALL_WRITE:
                         await self._write_large(data)
@@ -226,8 +227,14 @@ class NodeConnection:
                     data = b""
                 except STREAM_ERRORS as exc:
                     raise self._read_failed(exc) from exc
-                self._dispatch(data)
-                if request.done:
+                protocol.receive_data(data)
+                while (event := protocol.next_event()) is not NEED_DATA:
+                    if type(event) is Request:
+                        if event.waiter is not None:
+                            event.waiter.set()  # type: ignore[attr-defined]
+                    else:
+                        self._push(event)  # type: ignore[arg-type]
+                if request.state >= _DONE:
                     return
         except BackendError as error:
             await self._kill(error)
@@ -319,7 +326,7 @@ class NodeConnection:
 
     def _read_failed(self, exc: BaseException) -> BackendError:
         error = self._protocol.error
-        if self._closed and error is not None:  # closed under the reader: hung, or aclose
+        if self.broken and error is not None:  # closed under the reader: hung, or aclose
             return error
         return self._lost(exc, "read")
 
@@ -407,9 +414,9 @@ class NodeConnection:
     async def _kill(self, error: BackendError) -> None:
         for request in self._protocol.fail(error):
             _wake(request)
-        if self._closed:
+        if self.broken:
             return
-        self._closed = True
+        self.broken = True
         if self._watchdog is not None:
             self._watchdog.forget(self)
         with anyio.CancelScope(shield=True):
@@ -423,5 +430,5 @@ class NodeConnection:
 
     def abandon(self) -> None:
         """Forget the connection without closing it (its event loop has ended)."""
-        self._closed = True
+        self.broken = True
         self._protocol.fail(ConnectionLost(f"{self.where}: the event loop ended"))

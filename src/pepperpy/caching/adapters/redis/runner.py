@@ -107,7 +107,9 @@ class Runner:
             if connection is None or connection.broken:
                 connection = await link.connect(deadline)
             await connection.call(request)
-            reply = request.result()
+            if request.error is not None:
+                raise request.error
+            reply = request.replies
         except BackendError as error:
             reply = await self._again(plan, address, error, None, deadline)
         else:

@@ -129,7 +129,8 @@ class RedisOperations:
     def get(self, key: str) -> Single[Any]:
         """``GET``: the value, or :data:`~pepperpy.caching.MISS`."""
         stored = self.space.key(key)
-        return Single(encode_key_command(b"GET", stored), self._slot(stored), self._got)
+        target = key_slot(stored) if self._cluster else ANY
+        return Single(encode_key_command(b"GET", stored), target, self._got)
 
     def _got(self, reply: Reply) -> Any:
         if reply is None:

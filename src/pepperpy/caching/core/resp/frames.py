@@ -69,6 +69,8 @@ class FrameReader:
 
     def next_frame(self) -> Reply | NeedData:
         """The next complete frame, or :data:`NEED_DATA`."""
+        if not self._pending:  # everything fed was handed out
+            return NEED_DATA
         try:
             frame = self._reader.gets()
         except hiredis.ProtocolError as exc:
