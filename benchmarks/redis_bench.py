@@ -2,7 +2,7 @@
 
 Starts its own ``redis-server`` (no persistence) and a 3-primary Cluster on free
 loopback ports, runs every contender of a row in the same process, interleaved in
-slices, and prints ops/s (median of the rounds) with the ratios the library aims at.
+slices, and prints ops/s (the median slice) with the ratios the library aims at.
 Rounds alternate asyncio and trio, so both runtimes see the same machine load:
 
     PYTHONPATH=src python benchmarks/redis_bench.py
@@ -230,49 +230,64 @@ async def contenders(
 Results = dict[tuple[str, str], list[float]]
 
 
-def run_round(backend: str, port: int, cluster_port: int, ops: int, results: Results) -> None:
+def run_round(
+    backend: str, port: int, cluster_port: int, ops: int, results: Results, cpu: Results
+) -> None:
     async def main() -> None:
         rows, closers = await contenders(backend, port, cluster_port)
         for row, benches in rows.items():
             count = ops * 10 if "keys/s" in row else ops
             slice_ = max(count // SLICES, 1)
-            elapsed = dict.fromkeys(benches, 0.0)
             for bench in benches.values():
                 await bench(slice_)  # warm up: connections, the slot table
             for _ in range(SLICES):  # fine interleaving: load from elsewhere hits all alike
                 names = list(benches)
                 random.shuffle(names)
                 for name in names:
-                    started = time.perf_counter()
+                    started, used = time.perf_counter(), time.process_time()
                     await benches[name](slice_)
-                    elapsed[name] += time.perf_counter() - started
-            for name, seconds in elapsed.items():
-                results.setdefault((row, name), []).append(slice_ * SLICES / seconds)
+                    elapsed = time.perf_counter() - started
+                    results.setdefault((row, name), []).append(slice_ / elapsed)
+                    per_op = (time.process_time() - used) / slice_ * 1e6
+                    cpu.setdefault((row, name), []).append(per_op)
         for close in reversed(closers):
             await close()
 
     anyio.run(main, backend=backend)
 
 
-def report(results: Results, rounds: int) -> None:
+def report(results: Results, cpu: Results) -> None:
+    """Medians over every slice of every round: bursts of load from elsewhere hit a few
+    slices, and the median leaves them out. ``spread`` is the interquartile range over
+    the median; ``cpu us/op`` is this process's CPU time per operation (user and
+    system), which other processes' load disturbs far less than the wall clock."""
     rows: dict[str, dict[str, float]] = {}
     spread: dict[tuple[str, str], float] = {}
     for (row, name), values in results.items():
-        rows.setdefault(row, {})[name] = statistics.median(values)
-        spread[(row, name)] = (max(values) - min(values)) / statistics.median(values)
-    print(f"{'operation':34} {'contender':38} {'ops/s':>9} {'us/op':>7} {'spread':>7}")
+        median = statistics.median(values)
+        rows.setdefault(row, {})[name] = median
+        quartiles = statistics.quantiles(values, n=4) if len(values) > 1 else [median] * 3
+        spread[(row, name)] = (quartiles[2] - quartiles[0]) / median
+    print(
+        f"{'operation':30} {'contender':38} {'ops/s':>9} {'us/op':>7} {'spread':>6}"
+        f" {'cpu us/op':>9}"
+    )
     for row, named in rows.items():
         for name, rate in named.items():
-            noise = f"{spread[(row, name)]:6.0%}" if rounds > 1 else "      -"
-            print(f"{row:34} {name:38} {rate:9.0f} {1e6 / rate:7.1f} {noise}")
+            used = statistics.median(cpu[(row, name)])
+            print(
+                f"{row:30} {name:38} {rate:9.0f} {1e6 / rate:7.1f}"
+                f" {spread[(row, name)]:6.0%} {used:9.1f}"
+            )
         print()
-    print("ratios (goal in brackets)")
+    print("ratios of ops/s (goal in brackets), and of cpu us/op the other way round")
 
     def ratio(row: str, top: str, bottom: str, goal: float | None = None) -> None:
         a, b = rows.get(row, {}).get(top), rows.get(row, {}).get(bottom)
         if a and b:
             aim = f"  [>= {goal:.2f}x]" if goal else ""
-            print(f"  {row:32} {top} / {bottom}: {a / b:5.2f}x{aim}")
+            work = statistics.median(cpu[(row, bottom)]) / statistics.median(cpu[(row, top)])
+            print(f"  {row:24} {top} / {bottom}: {a / b:5.2f}x{aim}  (cpu {work:4.2f}x)")
 
     for row in ("GET sequential", "SET sequential"):
         ratio(row, "RedisCache (trio)", "RedisCache (asyncio)", 0.95)
@@ -312,12 +327,16 @@ def main() -> None:
             with redis.cluster.RedisCluster(host="127.0.0.1", port=ports[0]) as cluster:
                 cluster.mset_nonatomic({f"bench:k{i}": PAYLOAD for i in range(MGET_KEYS)})
             results: Results = {}
+            cpu: Results = {}
             for _ in range(args.rounds):
                 for backend in ("asyncio", "trio"):
-                    run_round(backend, port, ports[0], args.ops, results)
+                    run_round(backend, port, ports[0], args.ops, results, cpu)
             print(f"redis-py {redis.__version__}, hiredis {hiredis.__version__},")
-            print(f"{args.rounds} rounds of {args.ops} ops (x10 keys for get_many)\n")
-            report(results, args.rounds)
+            print(
+                f"{args.rounds} rounds x {SLICES} slices of {args.ops // SLICES} ops"
+                " (x10 keys for get_many)\n"
+            )
+            report(results, cpu)
         finally:
             for process in processes:
                 process.terminate()

@@ -7,7 +7,7 @@ It runs in the test's own event loop (asyncio or trio), on anyio streams.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import anyio
@@ -63,12 +63,8 @@ async def proxy_to(
     async def handle(client: anyio.abc.SocketStream) -> None:
         await proxy.handle(client, target)
 
-    async with listener, anyio.create_task_group() as group:
-        group.start_soon(listener.serve, handle)
-        try:
-            yield proxy
-        finally:
-            group.cancel_scope.cancel()
+    async with _serving(listener, handle):
+        yield proxy
 
 
 @asynccontextmanager
@@ -97,9 +93,19 @@ async def serve_script(
             except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
                 pass
 
+    async with _serving(listener, handle):
+        yield port
+
+
+@asynccontextmanager
+async def _serving(
+    listener: anyio.abc.SocketListener,
+    handle: Callable[[anyio.abc.SocketStream], Awaitable[None]],
+) -> AsyncIterator[None]:
+    """``listener`` serving connections with ``handle`` for the duration."""
     async with listener, anyio.create_task_group() as group:
         group.start_soon(listener.serve, handle)
         try:
-            yield port
+            yield
         finally:
             group.cancel_scope.cancel()

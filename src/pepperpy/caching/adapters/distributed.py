@@ -54,8 +54,8 @@ class DistributedCache(CacheBackend):
 
     Stored data that cannot be decoded raises ``SerializationError`` in every mode.
 
-    A store implements :meth:`_execute` (run a plan), :meth:`_nodes` (where its data
-    lives, for walks over every key) and :meth:`_walk` (one SCAN page).
+    A store implements ``_execute`` (carry out a plan), ``_nodes`` (where its data
+    lives, for walks over every key) and ``_page`` (one SCAN page).
     """
 
     def __init__(

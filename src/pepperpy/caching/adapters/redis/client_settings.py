@@ -13,21 +13,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ...core.errors import ConfigurationError
+from .options import TLS_OPTIONS
 
 __all__ = ("client_secrets", "settings_from_client")
 
-_PASSED_ON: Final = (
-    "ssl_ca_certs",
-    "ssl_ca_data",
-    "ssl_ca_path",
-    "ssl_cert_reqs",
-    "ssl_certfile",
-    "ssl_check_hostname",
-    "ssl_keyfile",
-    "ssl_password",
-    "client_name",
-    "socket_keepalive",
-)
+_PASSED_ON: Final = (*TLS_OPTIONS, "client_name", "socket_keepalive")
+"""The client's connection settings that keep their meaning here."""
 
 
 def _client_kind(client: object) -> str:

@@ -1,16 +1,16 @@
 """One stream to one Redis node, shared by every task that sends on it.
 
 Nothing runs in the background to move bytes. A caller queues its request in the
-protocol state (:class:`~pepperpy.caching.core.resp.RespConnection`) and then either
+protocol state (:class:`~pepperpy.caching.core.resp.connection.RespConnection`) and then either
 *leads* or *follows*:
 
 * If nobody is reading, it becomes the leader: it writes everything queued (its own
   request and whatever others queued meanwhile, in one write), reads, hands each
   completed request to its caller, writes again what was queued while it read, and
-  so on until its own request completes. Then it hands the lead to the oldest caller
+  so on until its own request completes. Then it hands the reading to the oldest caller
   still waiting. Sequential use costs one write and one read per command, like a
   bare socket; concurrent callers are pipelined (auto-pipelining).
-* Otherwise it waits to be woken: its request completed, or the lead is its now.
+* Otherwise it waits to be woken: its request completed, or it is its turn to read.
 
 Deadlines. When the cache is entered (``async with``) a :class:`~.watchdog.Watchdog`
 keeps them and the leader reads without a timer; otherwise the leader reads under a
@@ -163,17 +163,14 @@ class NodeConnection:
         self._protocol.send(request)
         watchdog = self._watchdog
         if watchdog is None:
-            if self._leader is None:
-                return self._lead_scoped(request)
             scope = self._scope
             if scope is not None and request.deadline < scope.deadline:
                 scope.deadline = request.deadline  # the leader watches every deadline
-            return self._follow(request)
-        if request.deadline < watchdog.target:
+        elif request.deadline < watchdog.target:
             watchdog.wake_by(request.deadline)
         if self._leader is not None:
             return self._follow(request)
-        return self._lead_watched(request)
+        return self._lead(request)
 
     async def _follow(self, request: Request) -> None:
         while True:
@@ -184,24 +181,28 @@ class NodeConnection:
             except BaseException:
                 if not request.done:
                     self._protocol.cancel(request)
-                self._hand_over()  # the lead may have been handed to this caller
+                self._hand_over()  # the reading may have been handed to this caller
                 raise
             if request.done:
                 return
-            if self._leader is None:  # handed the lead
-                if self._watchdog is not None:
-                    await self._lead_watched(request)
-                else:
-                    await self._lead_scoped(request)
+            if self._leader is None:  # handed the reading
+                await self._lead(request)
                 return
 
-    async def _lead_watched(self, request: Request) -> None:
-        """Lead without a timer: the watchdog keeps the deadlines."""
+    async def _lead(self, request: Request) -> None:
+        """Write and read for every caller until ``request`` is over.
+
+        Watched (the cache is entered), the loop runs here without a timer; otherwise
+        :meth:`_lead_scoped` runs it under a cancel scope.
+        """
         protocol = self._protocol
         stream = self._stream
-        self._leader = request
         checkpoint = self._checkpoint
+        self._leader = request
         try:
+            if self._watchdog is None:
+                await self._lead_scoped(request)
+                return
             while True:
                 if protocol.has_data_to_send:
                     # A cancellation already pending is raised here, before anything
@@ -244,37 +245,26 @@ class NodeConnection:
             raise
         finally:
             self._leader = None
+            self._scope = None
             if protocol.pending:
                 self._hand_over()
 
     async def _lead_scoped(self, request: Request) -> None:
-        """Lead under a cancel scope that ends at the earliest waiting deadline."""
+        """The leader's loop under a cancel scope that ends at the earliest deadline."""
         protocol = self._protocol
-        self._leader = request
-        try:
-            while not request.done:
-                deadline = request.deadline
-                if protocol.pending > 1:
-                    deadline = min(deadline, protocol.earliest_deadline())
-                with anyio.CancelScope(deadline=deadline) as scope:
-                    self._scope = scope
-                    while not request.done:
-                        data = protocol.data_to_send()
-                        if data:
-                            await self._write(data, scope)
-                        await self._read()
-                if scope.cancelled_caught:
-                    await self.settle(self._clock())
-        except BackendError as error:
-            await self._kill(error)
-        except BaseException:
-            if not request.done:
-                protocol.cancel(request)
-            raise
-        finally:
-            self._leader = None
-            self._scope = None
-            self._hand_over()
+        while not request.done:
+            deadline = request.deadline
+            if protocol.pending > 1:
+                deadline = min(deadline, protocol.earliest_deadline())
+            with anyio.CancelScope(deadline=deadline) as scope:
+                self._scope = scope
+                while not request.done:
+                    data = protocol.data_to_send()
+                    if data:
+                        await self._write(data, scope)
+                    await self._read()
+            if scope.cancelled_caught:
+                await self.settle(self._clock())
 
     def _hand_over(self) -> None:
         """Wake the oldest waiting caller to lead, if nobody leads."""

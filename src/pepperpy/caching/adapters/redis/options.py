@@ -18,7 +18,13 @@ from ...core.remote.topology import UNIX_PORT, Address
 from ...core.resp import DEFAULT_MAX_FRAME_BYTES
 from ..distributed import check_timeout
 
-__all__ = ("CONNECTION_OPTIONS", "RedisOptions", "StartupNode", "parse_startup_nodes")
+__all__ = (
+    "CONNECTION_OPTIONS",
+    "TLS_OPTIONS",
+    "RedisOptions",
+    "StartupNode",
+    "parse_startup_nodes",
+)
 
 StartupNode: TypeAlias = tuple[str, int]
 
@@ -26,6 +32,18 @@ _CLUSTER_SCHEMES: Final = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 _SCHEMES: Final = frozenset({"redis", "rediss", "unix", *_CLUSTER_SCHEMES})
 _MASK: Final = "***"
 _DEFAULT_PORT: Final = 6379
+
+TLS_OPTIONS: Final = (
+    "ssl_ca_certs",
+    "ssl_ca_data",
+    "ssl_ca_path",
+    "ssl_cert_reqs",
+    "ssl_certfile",
+    "ssl_check_hostname",
+    "ssl_keyfile",
+    "ssl_password",
+)
+"""The ``connection_options`` that set up TLS (redis-py's names)."""
 
 CONNECTION_OPTIONS: Final = frozenset(
     {
@@ -35,14 +53,7 @@ CONNECTION_OPTIONS: Final = frozenset(
         "protocol",
         "socket_connect_timeout",
         "socket_keepalive",
-        "ssl_ca_certs",
-        "ssl_ca_data",
-        "ssl_ca_path",
-        "ssl_cert_reqs",
-        "ssl_certfile",
-        "ssl_check_hostname",
-        "ssl_keyfile",
-        "ssl_password",
+        *TLS_OPTIONS,
     }
 )
 """The ``connection_options`` a RedisCache understands (redis-py's names where it has

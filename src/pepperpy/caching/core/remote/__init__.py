@@ -2,7 +2,7 @@
 
 Pure: nothing here performs IO. Each cache operation becomes a plan
 (:mod:`.plans`, :mod:`.operations`) that whoever moves the bytes carries out on
-:class:`~pepperpy.caching.core.resp.RespConnection` objects; cluster routing and the
+:class:`~pepperpy.caching.core.resp.connection.RespConnection` objects; cluster routing and the
 retry rule (:mod:`.routing`) are decisions the runner follows.
 
 Importing :mod:`.keys` and :mod:`.slots` needs nothing but the standard library; the

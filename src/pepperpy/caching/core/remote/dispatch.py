@@ -54,7 +54,7 @@ class Dispatch:
         "_replies",
         "_routes",
         "_steps",
-        "_todo",
+        "_unsettled",
         "deadline",
         "delay",
         "refresh",
@@ -67,7 +67,7 @@ class Dispatch:
         self._routes = routes
         self.deadline = deadline
         self._replies: list[Reply] = [None] * len(self._steps)
-        self._todo: list[int] = list(range(len(self._steps)))
+        self._unsettled: list[int] = list(range(len(self._steps)))
         self._attempts = [0] * len(self._steps)
         self._redirect: dict[int, tuple[Address, bool]] = {}  # step -> (node, asking)
         self._error: BackendError | None = None
@@ -79,7 +79,7 @@ class Dispatch:
     @property
     def done(self) -> bool:
         """Whether every step has its final reply, or the round failed."""
-        return self._error is not None or not self._todo
+        return self._error is not None or not self._unsettled
 
     def batches(self) -> list[Batch]:
         """What to send now, one batch per node (empty when :attr:`done`)."""
@@ -88,7 +88,7 @@ class Dispatch:
         groups: dict[Address, list[int]] = {}
         asking: set[int] = set()
         routes = self._routes
-        for index in self._todo:
+        for index in self._unsettled:
             redirected = self._redirect.pop(index, None)
             if redirected is None:
                 address = routes.address_for(self._steps[index].target)
@@ -98,7 +98,7 @@ class Dispatch:
                     asking.add(index)
             groups.setdefault(address, []).append(index)
             self._attempts[index] += 1
-        self._todo = []
+        self._unsettled = []
         self.delay = 0.0
         self.refresh = False
         batches = []
@@ -169,20 +169,20 @@ class Dispatch:
             self._routes.moved(redirect.slot, redirect.address)
         if decision.address is not None:
             self._redirect[index] = (decision.address, decision.asking)
-        self._todo.append(index)
+        self._unsettled.append(index)
         self.delay = max(self.delay, decision.delay)
         self.refresh = self.refresh or decision.refresh
 
     def _give_up(self, error: BackendError) -> None:
         if self._error is None:
             self._error = error
-        self._todo = []
+        self._unsettled = []
 
     def replies(self) -> list[Reply]:
         """Every step's final reply, in order; the error if the round failed."""
         if self._error is not None:
             raise self._error
-        if self._todo:
+        if self._unsettled:
             raise RuntimeError("the round is not over")
         return self._replies
 

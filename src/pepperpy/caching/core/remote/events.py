@@ -66,4 +66,4 @@ RedisEvent: TypeAlias = NodeConnected | NodeDisconnected | TopologyChanged | Pus
 """Any of the events above."""
 
 RedisListener: TypeAlias = Callable[[RedisEvent], None]
-"""Called with each event, synchronously, by whichever task saw it: keep it short."""
+"""Called with each event synchronously, by whichever task saw it (keep it short)."""

@@ -35,12 +35,13 @@ __all__ = (
 )
 
 T = TypeVar("T")
+"""What a plan returns."""
 
 ANY: Final = -1
 """A target meaning "any node" (commands without a key, or a single server)."""
 
 Target: TypeAlias = int | Address
-"""Where a command goes: a hash slot (0-16383), :data:`ANY`, or a node's address."""
+"""Where a command goes, a hash slot (0-16383), :data:`ANY`, or a node's address."""
 
 
 @final

@@ -1,9 +1,10 @@
 """Pub/sub on the wire: the subscribe handshake, messages, and invalidations.
 
 On RESP3 a subscribed connection receives its confirmations and messages as push
-frames; on RESP2 as arrays, which :class:`~..resp.RespConnection` turns into pushes
-once told the connection subscribed. Either way they arrive here as
-:class:`~..resp.Push`.
+frames; on RESP2 as arrays, which
+:class:`~pepperpy.caching.core.resp.connection.RespConnection` turns into pushes once
+told the connection subscribed. Either way they arrive here as
+:class:`~pepperpy.caching.core.resp.replies.Push`.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class SubscribeHandshake:
 
     ``payload`` is what to send (no regular reply comes: confirmations are pushes).
     :meth:`feed` takes each push until :attr:`confirmed`; a message that arrives in
-    between (published to a channel subscribed first) is kept in :attr:`early`.
+    between (published to a channel subscribed first) is kept in ``early``.
     """
 
     __slots__ = ("_waiting", "early", "payload")

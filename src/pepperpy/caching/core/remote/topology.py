@@ -15,10 +15,11 @@ from .slots import SLOT_COUNT
 
 __all__ = ("UNIX_PORT", "Address", "SlotTable", "format_address", "parse_shards", "parse_slots")
 
-Address: TypeAlias = tuple[str, int]
-"""A node: host and port (a unix socket: its path and :data:`UNIX_PORT`)."""
-
 UNIX_PORT: Final = -1
+"""The port of an :data:`Address` that names a unix socket by its path."""
+
+Address: TypeAlias = tuple[str, int]
+"""A node, by host and port (a unix socket by its path and :data:`UNIX_PORT`)."""
 
 _UNKNOWN_HOSTS: Final = frozenset({"", "?"})
 
@@ -77,7 +78,7 @@ class SlotTable:
 
     @property
     def nodes(self) -> tuple[Address, ...]:
-        """Every node known: primaries, then replicas."""
+        """Every node known, primaries first, then replicas."""
         seen = dict.fromkeys(self.primaries)
         for replicas in self._replicas.values():
             seen.update(dict.fromkeys(replicas))

@@ -84,7 +84,7 @@ class Request:
 
     @property
     def done(self) -> bool:
-        """Whether its caller's wait is over: completed, failed, or given up."""
+        """Whether its caller's wait is over (completed, failed, or given up)."""
         return self.state >= DONE
 
     @property

@@ -22,7 +22,7 @@ __all__ = (
 )
 
 Command: TypeAlias = tuple[bytes | str | int, ...]
-"""One Redis command: its name and arguments."""
+"""One Redis command, its name and arguments."""
 
 _HEADERS: Final[dict[bytes, bytes]] = {}
 

@@ -25,7 +25,7 @@ class ErrorReply:
 
     @property
     def code(self) -> str:
-        """The first word of the message: Redis' error class."""
+        """The first word of the message, Redis' error class."""
         return error_code(self.message)
 
     def __repr__(self) -> str:
