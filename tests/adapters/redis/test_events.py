@@ -68,3 +68,17 @@ async def test_the_cluster_layout_reaches_the_listener(
         await cache.get("k")
     (changed,) = [e for e in events if isinstance(e, TopologyChanged)]
     assert sorted(changed.primaries) == sorted(("127.0.0.1", n.port) for n in redis_cluster)
+
+
+async def test_a_failing_listener_is_logged_and_changes_nothing(
+    redis_server: RedisServer, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(event: RedisEvent) -> None:
+        raise RuntimeError("listener bug")
+
+    cache = RedisCache("127.0.0.1", redis_server.port, namespace=namespace)
+    cache._listen(broken)
+    async with cache:
+        await cache.set("k", 1)
+        assert await cache.get("k") == 1
+    assert "a Redis event listener failed" in caplog.text

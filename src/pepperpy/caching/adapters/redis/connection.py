@@ -32,7 +32,7 @@ since how much was written is unknown.
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import math
 import ssl
 from collections import deque
@@ -50,8 +50,6 @@ from .errors import backend_error
 from .watchdog import Watchdog
 
 __all__ = ("STREAM_ERRORS", "DeadlineExceeded", "NodeConnection")
-
-_log: Final = logging.getLogger("pepperpy.caching")
 
 STREAM_ERRORS: Final = (
     OSError,
@@ -334,11 +332,8 @@ class NodeConnection:
     def _push(self, push: Push) -> None:
         if self._on_push is None:
             self._pushes.append(push)
-            return
-        try:
+        else:
             self._on_push(push)
-        except Exception:  # a listener's bug must not break the connection
-            _log.exception("a Redis push listener failed")
 
     # -- deadlines -------------------------------------------------------------------------
 
@@ -409,7 +404,7 @@ class NodeConnection:
         self.broken = True
         if self._watchdog is not None:
             self._watchdog.forget(self)
-        with anyio.CancelScope(shield=True):
+        with anyio.CancelScope(shield=True), contextlib.suppress(*STREAM_ERRORS):
             await anyio.aclose_forcefully(self._stream)
         if self._on_close is not None:
             self._on_close(self, error)

@@ -9,19 +9,38 @@ hear of both (:class:`~pepperpy.caching.core.remote.events.NodeConnected`,
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from typing import Final
 
 import anyio
 
 from ...core.errors import BackendError
-from ...core.remote.events import NodeConnected, NodeDisconnected, PushReceived, RedisListener
+from ...core.remote.events import (
+    NodeConnected,
+    NodeDisconnected,
+    PushReceived,
+    RedisEvent,
+    RedisListener,
+)
 from ...core.remote.topology import Address, format_address
 from ...core.resp import ConnectionLost, Push
 from .connect import Connector
 from .connection import NodeConnection
 from .watchdog import Watchdog
 
-__all__ = ("NodeLink", "NodeLinks")
+__all__ = ("NodeLink", "NodeLinks", "notify")
+
+_log: Final = logging.getLogger("pepperpy.caching")
+
+
+def notify(listener: RedisListener, event: RedisEvent) -> None:
+    """Tell ``listener`` of ``event``; a listener that raises is logged, not obeyed
+    (it runs inside whatever task saw the event: a caller, or the watchdog)."""
+    try:
+        listener(event)
+    except Exception:
+        _log.exception("a Redis event listener failed on %r", event)
 
 
 class NodeLink:
@@ -58,7 +77,7 @@ class NodeLink:
             address = self.address
 
             def on_push(push: Push) -> None:
-                listener(PushReceived(address, push))
+                notify(listener, PushReceived(address, push))
 
         connection, session = await self._links.connector.open(
             self.address, deadline, on_push=on_push, on_close=self._closed
@@ -66,7 +85,7 @@ class NodeLink:
         connection.watch(self._links.watchdog)
         self.connection = connection
         if listener is not None:
-            listener(NodeConnected(self.address, session))
+            notify(listener, NodeConnected(self.address, session))
         return connection
 
     def _closed(self, connection: NodeConnection, error: BackendError) -> None:
@@ -74,7 +93,7 @@ class NodeLink:
             self.connection = None
         listener = self._links.listener
         if listener is not None:
-            listener(NodeDisconnected(self.address, error))
+            notify(listener, NodeDisconnected(self.address, error))
 
     async def aclose(self) -> None:
         """Close the connection (the next call opens a new one)."""

@@ -22,7 +22,7 @@ from ...core.remote.topology import Address, SlotTable, parse_shards, parse_slot
 from ...core.resp import ErrorReply, Reply, Request, encode_command
 from ..clock import Clock
 from .connection import DeadlineExceeded
-from .nodes import NodeLinks
+from .nodes import NodeLinks, notify
 
 __all__ = ("Runner",)
 
@@ -230,7 +230,7 @@ class Runner:
             self._last_refresh = self._clock()
             done.set()
         if table is not None and routes.update(table) and self._listener is not None:
-            self._listener(TopologyChanged(routes.primaries))
+            notify(self._listener, TopologyChanged(routes.primaries))
 
     async def _fetch_table(self, routes: ClusterRoutes, deadline: float) -> SlotTable | None:
         errors: list[BackendError] = []

@@ -18,8 +18,9 @@ forward.
 
 from __future__ import annotations
 
+import logging
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import anyio
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from .connection import NodeConnection
 
 __all__ = ("Watchdog",)
+
+_log: Final = logging.getLogger("pepperpy.caching")
 
 
 class Watchdog:
@@ -67,7 +70,11 @@ class Watchdog:
             self.target = math.inf  # while settling, wake_by() calls are collected here
             upcoming = now + self._timeout
             for connection in list(self._connections):
-                upcoming = min(upcoming, await connection.settle(now))
+                try:
+                    upcoming = min(upcoming, await connection.settle(now))
+                except Exception:  # a bug here must not cancel the task that entered the cache
+                    _log.exception("settling the deadlines of %r failed", connection)
+                    self._connections.discard(connection)
             upcoming = min(upcoming, self.target)
             self.target = upcoming
             with anyio.CancelScope(deadline=upcoming) as scope:
