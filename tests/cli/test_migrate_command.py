@@ -52,7 +52,7 @@ def test_copying_into_the_keys_being_read_is_refused(
 def test_without_the_redis_extra_it_says_what_to_install() -> None:
     script = (
         "import sys\n"
-        "sys.modules['redis'] = None  # as if redis-py were not installed\n"
+        "sys.modules['hiredis'] = None  # as if the redis extra were not installed\n"
         "from pepperpy.caching.cli.__main__ import main\n"
         "sys.exit(main(['migrate', 'redis://a:1/0', 'redis://b:2/0']))\n"
     )

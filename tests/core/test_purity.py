@@ -32,6 +32,8 @@ NEVER_LOADED = ("asyncio", "trio", "anyio", "redis", "socket", "threading", "sel
 FORBIDDEN_IMPORTS = frozenset(
     {"asyncio", "trio", "anyio", "redis", "socket", "threading", "time", "os", "logging"}
 )
+# Beyond the standard library, the core imports only packages that compute without IO.
+COMPUTING_PACKAGES = frozenset({"numpy", "hnswlib", "hiredis"})  # hiredis: its Reader only
 # What the core may take from the random module: the generator class, nothing that
 # draws from (or reseeds) the process-wide instance, nor SystemRandom (os.urandom).
 RANDOM_ALLOWED = frozenset({"Random"})
@@ -135,6 +137,35 @@ def test_the_walk_covers_the_whole_core() -> None:
 @pytest.mark.parametrize("path", CORE_FILES, ids=lambda path: path.relative_to(CORE).as_posix())
 def test_core_file_is_pure(path: Path) -> None:
     assert list(violations(path.read_text(encoding="utf-8"))) == []
+
+
+def third_party_imports(source: str) -> set[str]:
+    """The top-level packages ``source`` imports that are neither stdlib nor this library."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        for name in names:
+            top = name.partition(".")[0]
+            if top not in sys.stdlib_module_names and top != "pepperpy":
+                found.add(top)
+    return found
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=lambda path: path.relative_to(CORE).as_posix())
+def test_core_file_imports_only_computing_packages(path: Path) -> None:
+    assert third_party_imports(path.read_text(encoding="utf-8")) <= COMPUTING_PACKAGES
+
+
+def test_the_package_check_can_fail() -> None:
+    assert third_party_imports("import hiredis\nfrom redis.asyncio import Redis") == {
+        "hiredis",
+        "redis",
+    }
+    assert third_party_imports("import json, heapq\nfrom . import x") == set()
 
 
 @pytest.mark.parametrize(

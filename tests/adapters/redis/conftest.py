@@ -98,18 +98,36 @@ def own_server(tmp_path: Path, port_rng: random.Random) -> Iterator[RedisServer]
     server.stop()
 
 
+def _cluster_ports(rng: random.Random, count: int) -> list[int]:
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port(rng, with_bus=True)
+        if all(abs(port - p) > 1 and abs(port - p) != 10000 for p in ports):
+            ports.append(port)
+    return ports
+
+
 @pytest.fixture(scope="session")
 def redis_cluster(
     tmp_path_factory: pytest.TempPathFactory, port_rng: random.Random
 ) -> Iterator[list[RedisServer]]:
     """A 3-primary Redis Cluster for the whole session."""
     server_bin, cli = _binaries()
-    ports: list[int] = []
-    while len(ports) < 3:
-        port = free_port(port_rng, with_bus=True)
-        if all(abs(port - p) > 1 and abs(port - p) != 10000 for p in ports):
-            ports.append(port)
+    ports = _cluster_ports(port_rng, 3)
     with start_cluster(server_bin, cli, ports, tmp_path_factory.mktemp("cluster")) as nodes:
+        yield nodes
+
+
+@pytest.fixture
+def own_cluster(
+    tmp_path: Path, port_rng: random.Random, request: pytest.FixtureRequest
+) -> Iterator[list[RedisServer]]:
+    """A cluster for one test, which may reshard it or kill its nodes: 3 primaries, and
+    with ``@pytest.mark.parametrize("own_cluster", [1], indirect=True)`` a replica each."""
+    replicas = getattr(request, "param", 0)
+    server_bin, cli = _binaries()
+    ports = _cluster_ports(port_rng, 3 * (replicas + 1))
+    with start_cluster(server_bin, cli, ports, tmp_path / "cluster", replicas) as nodes:
         yield nodes
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import redis
 
-__all__ = ("RedisServer", "free_port", "redis_binaries", "start_cluster")
+__all__ = ("RedisServer", "free_port", "redis_binaries", "start_cluster", "wait_for_cluster")
 
 
 def redis_binaries() -> tuple[str, str] | None:
@@ -85,6 +85,12 @@ class RedisServer:
         args = list(self.args)
         return args[args.index("--requirepass") + 1] if "--requirepass" in args else None
 
+    def kill(self) -> None:
+        """End the server at once (SIGKILL): no goodbye to its clients."""
+        if self.process is not None:
+            self.process.kill()
+        self.stop()
+
     def stop(self) -> None:
         if self.process is None:
             return
@@ -104,9 +110,10 @@ class RedisServer:
 
 @contextlib.contextmanager
 def start_cluster(
-    server: str, cli: str, ports: Sequence[int], directory: Path
+    server: str, cli: str, ports: Sequence[int], directory: Path, replicas: int = 0
 ) -> Iterator[list[RedisServer]]:
-    """A cluster of ``len(ports)`` primaries without replicas, ready (cluster_state:ok)."""
+    """A cluster of ``len(ports)`` nodes, ``replicas`` replicas per primary, ready
+    (cluster_state:ok, every replica attached)."""
     nodes = [
         RedisServer(
             server,
@@ -128,17 +135,34 @@ def start_cluster(
             node.start()
         subprocess.run(
             [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
-             "--cluster-replicas", "0", "--cluster-yes"],
+             "--cluster-replicas", str(replicas), "--cluster-yes"],
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
-        for node in nodes:
-            with node.client() as client:
-                while b"cluster_state:ok" not in client.execute_command("CLUSTER", "INFO"):
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("the test cluster did not converge")
-                    time.sleep(0.05)
+        wait_for_cluster(nodes, primaries=len(ports) // (replicas + 1))
         yield nodes
     finally:
         for node in nodes:
             node.stop()
+
+
+def wait_for_cluster(nodes: Sequence[RedisServer], primaries: int, timeout: float = 30) -> None:
+    """Until every live node says cluster_state:ok and knows ``primaries`` primaries with
+    slots and every replica is in sync."""
+    deadline = time.monotonic() + timeout
+    for node in nodes:
+        if node.process is None:
+            continue
+        with node.client() as client:
+            while True:
+                info = client.execute_command("CLUSTER", "INFO")
+                shards = client.execute_command("CLUSTER", "SHARDS")
+                ready = b"cluster_state:ok" in info and len(shards) >= primaries
+                if ready:  # redis-py parses the reply into dicts
+                    for shard in shards:
+                        for member in shard[b"nodes"]:
+                            ready = ready and member[b"health"] == b"online"
+                if ready:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the test cluster did not converge")
+                time.sleep(0.05)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import timedelta
+from pathlib import Path
 
 import anyio
 import pytest
@@ -19,7 +21,8 @@ from pepperpy.caching.core import (
     TTLTypeError,
 )
 
-from .servers import RedisServer
+from ...conftest import redis_binaries_or_skip
+from .servers import RedisServer, free_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
@@ -221,30 +224,65 @@ def test_configuration_errors() -> None:
         RedisCache(cluster=True, db=3)
     with pytest.raises(ConfigurationError):
         RedisCache(client=object())
+    with pytest.raises(ConfigurationError, match="unknown connection_options"):
+        RedisCache(connection_options={"decode_responses": True})
+    with pytest.raises(ConfigurationError, match="protocol"):
+        RedisCache(connection_options={"protocol": 4})
     with pytest.raises(ConfigurationError):
-        RedisCache(executor="process")  # type: ignore[arg-type]
+        RedisCache(url="redis://h:1/notadb")
     with pytest.raises(InvalidTTLError):
         RedisCache(default_ttl=0)
     with pytest.raises(ConfigurationError):
         RedisCache(startup_nodes=["nohostport"])
 
 
-async def test_a_user_client_of_either_kind(redis_server: RedisServer, namespace: str) -> None:
-    sync_client = redis.Redis(port=redis_server.port)
+async def test_a_user_client_of_any_kind_lends_its_settings(
+    redis_server: RedisServer, namespace: str, anyio_backend: str
+) -> None:
+    """A redis-py client is read for its settings only (host, port, database, client
+    name...): an asyncio one works on trio too, and the client stays the user's."""
+    sync_client = redis.Redis(port=redis_server.port, db=3, client_name="mine")
+    async_client = redis.asyncio.Redis(port=redis_server.port, db=3)
     try:
-        async with RedisCache(client=sync_client, namespace=namespace) as cache:
-            await cache.set("k", [1])
-            assert await cache.get("k") == [1]
+        for client in (sync_client, async_client):
+            async with RedisCache(client=client, namespace=namespace) as cache:
+                await cache.set("k", [1])
+                assert await cache.get("k") == [1]
+                with redis_server.client(db=3) as raw3:
+                    assert raw3.exists(f"{namespace}:k")  # the client's database
+                    names = {c["name"] for c in raw3.client_list()}
+                assert ("mine" in names) == (client is sync_client)
         sync_client.ping()  # a client the user gave stays open
     finally:
         sync_client.close()
+        if anyio_backend == "asyncio":
+            await async_client.aclose()
 
 
-async def test_executor_thread_on_any_runtime(redis_server: RedisServer, namespace: str) -> None:
-    async with cache_for(redis_server, namespace, executor="thread") as cache:
-        await cache.set("k", "v")
+async def test_the_same_transport_on_both_runtimes(
+    redis_server: RedisServer, namespace: str
+) -> None:
+    async with cache_for(redis_server, namespace, connection_options={"protocol": 2}) as cache:
+        await cache.set("k", "v")  # RESP2 forced: the server is asked nothing of HELLO
         assert await cache.get("k") == "v"
         assert await cache.get_many(["k", "x"]) == {"k": "v"}
+
+
+async def test_a_unix_socket(tmp_path: Path, port_rng: random.Random, namespace: str) -> None:
+    server_bin, _ = redis_binaries_or_skip()
+    path = tmp_path / "redis.sock"
+    server = RedisServer(
+        server_bin, free_port(port_rng), tmp_path / "data", ["--unixsocket", str(path)]
+    )
+    server.start()
+    try:
+        async with RedisCache(url=f"unix://{path}?db=2", namespace=namespace) as cache:
+            await cache.set("k", "v")
+            assert await cache.get("k") == "v"
+        with server.client(db=2) as raw2:
+            assert raw2.exists(f"{namespace}:k")
+    finally:
+        server.stop()
 
 
 async def test_flush_db_only_when_asked(redis_server: RedisServer) -> None:
@@ -276,22 +314,3 @@ async def test_stats_size_is_counted_on_request(
         await cache.clear()
         assert (await cache.refresh_stats()).size == 0
     assert raw.exists(f"{namespace}x:foreign")
-
-
-async def test_asyncio_only_choices_refuse_trio(
-    redis_server: RedisServer, anyio_backend: str
-) -> None:
-    async_client = redis.asyncio.Redis(port=redis_server.port)
-    caches = [
-        cache_for(redis_server, "x", executor="asyncio"),
-        RedisCache(client=async_client, namespace="x"),
-    ]
-    for cache in caches:
-        if anyio_backend == "trio":
-            with pytest.raises(ConfigurationError, match="trio"):
-                await cache.get("k")
-        else:
-            assert await cache.get("k") is None
-        await cache.aclose()
-    if anyio_backend == "asyncio":
-        await async_client.aclose()

@@ -113,9 +113,17 @@ async def test_bad_channels(redis_server: RedisServer) -> None:
     await cache.aclose()
 
 
-async def test_thread_executor_subscriptions(redis_server: RedisServer, namespace: str) -> None:
-    cache = RedisCache("127.0.0.1", redis_server.port, executor="thread")
-    async with cache, cache.subscribe(namespace) as sub:
+async def test_subscriptions_on_resp2(redis_server: RedisServer, namespace: str) -> None:
+    """Forced onto RESP2, a subscribed connection's arrays are messages all the same."""
+    cache = RedisCache("127.0.0.1", redis_server.port, connection_options={"protocol": 2})
+    async with cache, cache.subscribe(namespace) as sub, cache.psubscribe(f"{namespace}.*") as ps:
         assert await cache.publish(namespace, {"a": 1}) == 1
+        assert await cache.publish(f"{namespace}.x", [2]) == 1
         with anyio.fail_after(5):
             assert (await sub.__anext__()).data == {"a": 1}
+            message = await ps.__anext__()
+    assert (message.pattern, message.channel, message.data) == (
+        f"{namespace}.*",
+        f"{namespace}.x",
+        [2],
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,17 @@ async def test_tls_connections(tls_server: tuple[RedisServer, int, Path], namesp
             assert (await sub.__anext__()).data == 1
     with server.client() as plain:  # the same data, seen over the plain port
         assert json.loads(plain.get(f"{namespace}:k")) == {"tls": True}  # type: ignore[arg-type]
+
+
+async def test_an_ssl_context_of_ones_own(
+    tls_server: tuple[RedisServer, int, Path], namespace: str
+) -> None:
+    _, tls_port, ca = tls_server
+    context = ssl.create_default_context(cafile=str(ca))
+    async with RedisCache("127.0.0.1", tls_port, ssl_context=context, namespace=namespace) as cache:
+        await cache.set("k", [1])
+        assert await cache.get("k") == [1]
+        assert cache.stats.hits == 1
 
 
 async def test_an_unknown_certificate_authority_is_refused(

@@ -90,12 +90,12 @@ _REDIS_ONLY: Final = frozenset(
 _ORDER: Final = (*ALIASES, "connection_options")
 
 CONNECTION_OPTIONS: Final = frozenset(
-    {"socket_connect_timeout", "socket_keepalive", "socket_keepalive_options",
-     "max_connections", "client_name", "health_check_interval", "retry_on_timeout",
+    {"socket_connect_timeout", "socket_keepalive", "max_connections", "client_name",
      "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname",
-     "ssl_ca_data", "ssl_ca_path", "protocol"}
+     "ssl_ca_data", "ssl_ca_path", "ssl_password", "protocol"}
 )  # fmt: skip
-"""redis-py client options passed through in RedisCache's ``connection_options``."""
+"""Connection options (redis-py's names) passed through in RedisCache's
+``connection_options``."""
 
 DROPPED: Final[dict[str, str]] = {
     "decode_responses": "RedisCache decodes values with its serializer and needs raw bytes",
@@ -111,6 +111,9 @@ DROPPED: Final[dict[str, str]] = {
     "loop": "a cache runs on the event loop it is used from",
     "version": "key versions are not part of this library; put them in the namespace",
     "pickle_protocol": "remote stores use JSON unless given PickleSerializer(secret=...)",
+    "health_check_interval": "a dead connection is found by the operation deadline and replaced",
+    "retry_on_timeout": "timeout bounds each operation, retries included; none is added",
+    "socket_keepalive_options": "socket_keepalive=True turns keepalive on with the system's timers",
 }
 """Old settings recognized but without an equivalent -> why they are dropped."""
 

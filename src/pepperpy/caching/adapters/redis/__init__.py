@@ -1,4 +1,4 @@
-"""The Redis adapter: RedisCache on redis-py, for asyncio and trio, single node and Cluster."""
+"""The Redis adapter: RedisCache on the core's protocol, for asyncio and trio alike."""
 
 from __future__ import annotations
 

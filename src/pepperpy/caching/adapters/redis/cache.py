@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import Any, final
+import ssl
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar, final
 
 import anyio
 import anyio.lowlevel
-import sniffio
+from anyio.abc import TaskGroup
 
 from ...core.errors import BackendError, ConfigurationError, InvalidKeyError
-from ...core.remote import (
-    Command,
-    get_command,
-    mget_rounds,
-    pttl_seconds,
-    scan_command,
-    scan_reply,
-    set_command,
-    unlink_rounds,
-    write_rounds,
-)
+from ...core.remote.events import RedisListener
+from ...core.remote.plans import ANY, Plan, Single, Target
+from ...core.remote.routing import ClusterRoutes, SingleRoute
+from ...core.remote.scan import ScanWalk
 from ...core.serializers.base import Serializer
 from ...core.ttl import TTL
+from ..clock import runtime_clock
 from ..distributed import DistributedCache
-from .executor import RedisExecutor, Subscriber
-from .factory import check_client, client_secrets, make_executor
-from .options import ExecutorChoice, RedisOptions, parse_startup_nodes
-from .pubsub import Subscription
+from .client_settings import client_secrets, settings_from_client
+from .connect import Connector
+from .loop_guard import LoopGuard
+from .nodes import NodeLinks
+from .options import RedisOptions, parse_startup_nodes
+from .pubsub import Subscriber, Subscription, open_subscriber
+from .runner import Runner
+from .watchdog import Watchdog
 
 __all__ = ("RedisCache",)
+
+T = TypeVar("T")
 
 
 def _no_loop() -> object:
@@ -51,20 +52,28 @@ class RedisCache(DistributedCache):
 
     Connects to ``host:port`` (database ``db``), or to ``url`` (``redis://``,
     ``rediss://`` for TLS, ``unix://``; ``redis+cluster://`` or ``rediss+cluster://``
-    for a cluster), or through a redis-py ``client`` you built (then the client's
-    type decides: a ``redis.asyncio`` client runs on asyncio only, a sync one in
-    worker threads anywhere). ``cluster=True`` (or ``startup_nodes``) talks to a Redis
-    Cluster. ``password``/``username`` authenticate (ACL users too); the password
-    never appears in reprs, logs or errors.
+    for a cluster). ``cluster=True`` (or ``startup_nodes``) talks to a Redis Cluster.
+    ``password``/``username`` authenticate (ACL users too); the password never
+    appears in reprs, logs or errors. ``ssl=True`` (or ``rediss://``) uses TLS, with
+    ``ssl_context`` if given, else the system's authorities (or the ``ssl_*``
+    ``connection_options``).
+
+    ``client`` is a redis-py client (``redis.Redis``, ``redis.asyncio.Redis`` or
+    either cluster class) read for its connection settings only: host and port (or
+    unix socket, or cluster startup nodes), database, username, password, TLS
+    settings and client name. The cache opens connections of its own and never
+    closes the client.
 
     The remaining arguments are those of :class:`DistributedCache` (``serializer``,
-    ``namespace``, ``default_ttl``, ``timeout``, ``fail_open``), plus:
-
-    * ``executor`` — ``"auto"`` (redis.asyncio on asyncio, worker threads otherwise),
-      ``"asyncio"`` or ``"thread"``;
-    * ``max_threads`` — worker threads the thread executor uses at once;
-    * ``connection_options`` — extra keyword arguments for redis-py's client (for
-      example ``ssl_ca_certs``, ``client_name``, ``max_connections``).
+    ``namespace``, ``default_ttl``, ``timeout``, ``fail_open``), plus
+    ``connection_options``: ``client_name``, ``protocol`` (3, the default, falls back
+    to 2 on servers without RESP3; 2 forces RESP2), ``socket_connect_timeout``,
+    ``socket_keepalive``, ``max_connections`` (an upper bound; one connection per
+    node is what the cache uses), ``max_reply_bytes`` (the largest reply accepted,
+    512 MiB by default: a larger one, or a hostile server's endless one, ends its
+    connection with ``BackendError``), and the TLS settings ``ssl_ca_certs``,
+    ``ssl_ca_path``, ``ssl_ca_data``, ``ssl_certfile``, ``ssl_keyfile``,
+    ``ssl_password``, ``ssl_cert_reqs``, ``ssl_check_hostname``.
 
     Connections are opened on first use, on the event loop in use then; used from
     another event loop later, the cache opens new ones there. ``aclose()`` closes
@@ -89,223 +98,190 @@ class RedisCache(DistributedCache):
         fail_open: bool = False,
         client: Any = None,
         username: str | None = None,
-        executor: ExecutorChoice = "auto",
-        max_threads: int = 16,
+        ssl_context: ssl.SSLContext | None = None,
         connection_options: Mapping[str, Any] | None = None,
     ) -> None:
+        nodes = parse_startup_nodes(startup_nodes)
+        settings: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "db": db,
+            "password": password,
+            "username": username,
+            "url": url,
+            "cluster": bool(cluster) or bool(nodes),
+            "startup_nodes": nodes,
+            "ssl": bool(ssl),
+            "ssl_context": ssl_context,
+            "connection_options": dict(connection_options or {}),
+        }
+        secrets: tuple[str, ...] = ()
+        if client is not None:
+            if url is not None:
+                raise ConfigurationError("give either client or url, not both")
+            read = settings_from_client(client)
+            secrets = client_secrets(read)
+            options = {**read.pop("connection_options"), **settings["connection_options"]}
+            settings.update(read)
+            settings["connection_options"] = options
+            if password is not None:
+                settings["password"] = password
+            if username is not None:
+                settings["username"] = username
+        self._options = RedisOptions(**settings, timeout=timeout)
         super().__init__(
             serializer=serializer,
             namespace=namespace,
             default_ttl=default_ttl,
             timeout=timeout,
             fail_open=fail_open,
+            cluster=self._options.cluster,
         )
-        nodes = parse_startup_nodes(startup_nodes)
-        self._options = RedisOptions(
-            host=host,
-            port=port,
-            db=db,
-            password=password,
-            username=username,
-            url=url,
-            cluster=bool(cluster) or bool(nodes),
-            startup_nodes=nodes,
-            ssl=bool(ssl),
-            timeout=self.timeout,
-            executor=executor,
-            max_threads=max_threads,
-            connection_options=dict(connection_options or {}),
-        )
-        if client is not None:
-            check_client(client)
-            if url is not None:
-                raise ConfigurationError("give either client or url, not both")
-        self._client = client
-        self._secrets = tuple(
-            sorted({*self._options.secrets(), *client_secrets(client)}, key=len, reverse=True)
-        )
-        self._executor: RedisExecutor | None = None
+        self._tls = self._options.tls_context()
+        self._secrets = tuple(sorted({*self._options.secrets(), *secrets}, key=len, reverse=True))
+        self._from_client = client is not None
+        self._listener: RedisListener | None = None
+        self._runner: Runner | None = None
+        self._guard: LoopGuard | None = None
+        self._watching: TaskGroup | None = None
         self._loop: object = None
         self._loop_of_backend: Callable[[], object] = _no_loop
 
+    def _listen(self, listener: RedisListener | None) -> None:
+        """Tell ``listener`` of every connection opened or lost, push frame received and
+        cluster layout change (the seam a near cache builds on). Takes effect for the
+        connections of the next event loop binding: set it before first use."""
+        self._listener = listener
+
     def __repr__(self) -> str:
-        where = self._options.describe() if self._client is None else "client"
+        where = self._options.describe()
         return f"RedisCache({where!r}, namespace={self.namespace!r})"
 
-    # -- the executor of the running event loop -----------------------------------------
+    # -- the connections of the running event loop -------------------------------------
 
     def _running_loop(self) -> object:
-        """The running event loop if it is the one the executor belongs to, else None."""
+        """The running event loop if it is the one the runner belongs to, else None."""
         try:
             return self._loop_of_backend()
         except RuntimeError:  # another runtime is running now (asyncio, then trio...)
             return None
 
-    async def _bind(self) -> RedisExecutor:
-        executor = self._executor
+    async def _bind(self) -> Runner:
+        runner = self._runner
         # The backend's own loop lookup (get_running_loop on asyncio) is a fraction of
         # anyio.lowlevel.current_token(), and this runs on every operation.
-        if executor is not None and self._running_loop() is self._loop:
-            return executor
+        if runner is not None and self._running_loop() is self._loop:
+            return runner
         return await self._rebind()
 
-    async def _rebind(self) -> RedisExecutor:
+    async def _rebind(self) -> Runner:
         token = anyio.lowlevel.current_token()
-        old, self._executor, self._loop = self._executor, None, None
+        old, old_guard = self._runner, self._guard
+        self._runner = self._guard = None
         if old is not None:
             old.abandon()  # opened on an event loop that has ended
-        executor = make_executor(
-            self._options, self._client, sniffio.current_async_library(), self._secrets
-        )
-        # Published before awaiting, so concurrent first uses share this executor.
-        self._executor, self._loop = executor, token.native_token
+        if old_guard is not None:
+            old_guard.disarm()
+        runner = self._make_runner()
+        guard = LoopGuard(runner.aclose)
+        # Published before awaiting, so concurrent first uses share this runner.
+        self._runner, self._guard, self._loop = runner, guard, token.native_token
         self._loop_of_backend = token.backend_class.current_token
-        await executor.start()
-        return executor
+        await guard.start()
+        return runner
+
+    def _make_runner(self) -> Runner:
+        options = self._options
+        clock = runtime_clock()
+        backend = anyio.lowlevel.current_token().backend_class
+        connector = Connector(
+            session=options.session(),
+            tls=self._tls,
+            connect_timeout=options.connect_timeout(),
+            keepalive=options.keepalive,
+            secrets=self._secrets,
+            clock=clock,
+            max_frame_bytes=options.max_reply_bytes,
+            checkpoint=backend.checkpoint_if_cancelled,
+        )
+        endpoints = options.endpoints()
+        routes = ClusterRoutes(endpoints) if options.cluster else SingleRoute(endpoints[0])
+        return Runner(
+            routes,
+            NodeLinks(connector, self._listener),
+            clock=clock,
+            timeout=self.timeout,
+            where=options.describe(),
+            listener=self._listener,
+        )
 
     async def __aenter__(self) -> RedisCache:
-        await self._bind()
+        """Open the connections lazily, and start the task that keeps every command's
+        deadline (so that no command needs a timer of its own: faster)."""
+        runner = await self._bind()
+        if self._watching is None:
+            watchdog = Watchdog(runner.clock, self.timeout)
+            group = anyio.create_task_group()
+            await group.__aenter__()
+            group.start_soon(watchdog.run)
+            runner.links.watch(watchdog)
+            self._watching = group
         return self
 
-    async def aclose(self) -> None:
-        """Close this cache's connections; the next operation opens new ones."""
-        executor, loop = self._executor, self._loop
-        self._executor = self._loop = None
-        if executor is None:
-            return
-        if loop is self._running_loop():
-            await executor.aclose()
-        else:
-            executor.abandon()
-
-    # -- primitives for DistributedCache ------------------------------------------------
-
-    @contextmanager
-    def _whole_operation(self) -> Iterator[None]:
-        """Bound an operation of several round trips by ``timeout`` as a whole.
-
-        Each round trip also has its own deadline; this one covers their sum. A
-        round trip cut short discards its connection, as any cancelled one does.
-        """
-        try:
-            with anyio.fail_after(self.timeout):
-                yield
-        except TimeoutError:
-            raise BackendError(
-                f"{self!r}: the operation did not complete within {self.timeout} s"
-            ) from None
-
-    async def _fetch(self, key: bytes) -> bytes | None:
-        payload: bytes | None = await (await self._bind()).call(get_command(key))
-        return payload
-
-    async def _fetch_many(self, keys: list[bytes]) -> list[bytes | None]:
-        executor = await self._bind()
-        rounds = mget_rounds(keys, executor.cluster)
-        if len(rounds) == 1 and len(rounds[0]) == 1:  # one MGET, replies in key order
-            values: list[bytes | None] = await executor.call(rounds[0][0][1])
-            return values
-        with self._whole_operation():
-            return await self._fetch_rounds(executor, rounds, len(keys))
-
-    async def _fetch_rounds(
-        self, executor: RedisExecutor, rounds: list[Any], count: int
-    ) -> list[bytes | None]:
-        found: list[bytes | None] = [None] * count
-        for round_ in rounds:
-            if len(round_) == 1:
-                replies = [await executor.call(round_[0][1])]
-            else:
-                replies = await executor.pipeline([command for _, command in round_])
-            for (positions, _), values in zip(round_, replies, strict=True):
-                for position, value in zip(positions, values, strict=True):
-                    found[position] = value
-        return found
-
-    async def _store(self, key: bytes, payload: bytes, ttl: float | None) -> None:
-        await (await self._bind()).call(set_command(key, payload, ttl))
-
-    async def _run_rounds(self, executor: RedisExecutor, rounds: list[list[Command]]) -> list[Any]:
-        replies: list[Any] = []
-        for round_ in rounds:
-            if len(round_) == 1:
-                replies.append(await executor.call(round_[0]))
-            else:
-                replies.extend(await executor.pipeline(round_))
-        return replies
-
-    async def _store_many(
-        self, keys: list[bytes], payloads: list[bytes], ttl: float | None
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
-        executor = await self._bind()
-        rounds = write_rounds(keys, payloads, ttl, executor.cluster)
-        if len(rounds) == 1:
-            await self._run_rounds(executor, rounds)
+        group, self._watching = self._watching, None
+        try:
+            await self.aclose()
+        finally:
+            if group is not None:  # entered here, left here: the task group's own rule
+                group.cancel_scope.cancel()
+                await group.__aexit__(None, None, None)
+
+    async def aclose(self) -> None:
+        """Close this cache's connections; the next operation opens new ones (inside
+        ``async with``, without the watchdog: each command then keeps its deadline)."""
+        runner, guard, loop = self._runner, self._guard, self._loop
+        self._runner = self._guard = self._loop = None
+        if self._watching is not None:
+            self._watching.cancel_scope.cancel()  # the watchdog stops; __aexit__ ends it
+        if runner is None or guard is None:
             return
-        with self._whole_operation():
-            await self._run_rounds(executor, rounds)
+        runner.links.watch(None)
+        if loop is self._running_loop():
+            await guard.close()
+        else:
+            guard.disarm()
+            runner.abandon()
 
-    async def _remove(self, keys: list[bytes]) -> int:
-        executor = await self._bind()
-        if len(keys) == 1:
-            return int(await executor.call(("UNLINK", keys[0])))
-        with self._whole_operation():
-            replies = await self._run_rounds(executor, unlink_rounds(keys, executor.cluster))
-        return sum(int(reply) for reply in replies)
+    # -- what DistributedCache needs ----------------------------------------------------
 
-    async def _exists(self, key: bytes) -> bool:
-        return int(await (await self._bind()).call(("EXISTS", key))) > 0
+    def _execute(self, plan: Plan[T]) -> Awaitable[T]:
+        # A plain method returning the runner's coroutine: one await level less on
+        # the hot path, resumed twice per command.
+        runner = self._runner
+        if runner is None or self._running_loop() is not self._loop:
+            return self._execute_rebound(plan)
+        if type(plan) is Single:
+            return runner.single(plan)
+        return runner.run(plan)
 
-    async def _remaining(self, key: bytes) -> float | None:
-        return pttl_seconds(int(await (await self._bind()).call(("PTTL", key))))
+    async def _execute_rebound(self, plan: Plan[T]) -> T:
+        return await (await self._rebind()).run(plan)
 
-    async def _scan_keys(self, pattern: bytes) -> AsyncIterator[list[bytes]]:
-        executor = await self._bind()
-        for node in await executor.primaries():
-            cursor = 0
-            while True:
-                reply = await executor.call_on(node, scan_command(cursor, pattern))
-                try:
-                    cursor, keys = scan_reply(reply)
-                except (TypeError, ValueError) as exc:
-                    raise BackendError(f"unexpected SCAN reply from {self!r}") from exc
-                if keys:
-                    yield keys
-                if cursor == 0:
-                    break
+    async def _nodes(self) -> Sequence[Target]:
+        return await (await self._bind()).primaries()
 
-    async def _scan(self, pattern: bytes, remove: bool) -> int:
-        """Walk every primary with SCAN MATCH ``pattern``; count (and UNLINK) the keys.
-
-        ``timeout`` bounds each round trip here, not the whole walk: clearing a large
-        namespace takes as long as it takes, and a timeout midway would leave it
-        half cleared for no benefit.
-        """
-        total = 0
-        async for keys in self._scan_keys(pattern):
-            if remove:
-                executor = await self._bind()
-                rounds = unlink_rounds(keys, executor.cluster)
-                total += sum(int(r) for r in await self._run_rounds(executor, rounds))
-            else:
-                total += len(keys)
-        return total
-
-    async def _remove_matching(self, pattern: bytes) -> int:
-        return await self._scan(pattern, remove=True)
-
-    async def _count(self, pattern: bytes | None) -> int:
-        if pattern is not None:
-            return await self._scan(pattern, remove=False)
-        executor = await self._bind()
-        return sum(
-            [int(await executor.call_on(node, ("DBSIZE",))) for node in await executor.primaries()]
-        )
-
-    async def _flush(self) -> None:
-        executor = await self._bind()
-        for node in await executor.primaries():
-            await executor.call_on(node, ("FLUSHDB", "ASYNC"))
+    async def _page(self, walk: ScanWalk) -> list[bytes] | None:
+        runner = await self._bind()
+        step = walk.step()
+        if step is None:
+            return None
+        return walk.feed(await runner.call_on(step.target, step.payload, runner.deadline()))
 
     # -- pub/sub ------------------------------------------------------------------------
 
@@ -315,14 +291,23 @@ class RedisCache(DistributedCache):
 
         Channels are not namespaced: they are shared with every client of the server.
         """
-        name = _channel(channel)
-        return int(await (await self._bind()).call(("PUBLISH", name, self._dumps(message))))
+        return await self._execute(self._ops.publish(_channel(channel), message))
 
-    def _subscription(self, channels: Sequence[bytes], patterns: Sequence[bytes]) -> Subscription:
-        async def open_subscriber() -> Subscriber:
-            return await (await self._bind()).subscribe(channels, patterns)
+    def _subscription(self, channels: list[bytes], patterns: list[bytes]) -> Subscription:
+        async def open_() -> Subscriber:
+            runner = await self._bind()
+            if isinstance(runner.routes, ClusterRoutes) and runner.routes.table is None:
+                await runner.primaries()
+            # Classic pub/sub is cluster-wide: any node receives every published message.
+            address = runner.routes.address_for(ANY)
+            try:
+                return await open_subscriber(
+                    runner.links.connector, address, channels, patterns, runner.deadline()
+                )
+            except BackendError as error:
+                raise BackendError(f"subscribe on {self!r} failed: {error}") from error
 
-        return Subscription(open_subscriber, self._loads)
+        return Subscription(open_, self._ops.loads)
 
     def subscribe(self, *channels: str) -> Subscription:
         """An async context manager and iterator of the messages sent on ``channels``.

@@ -1,4 +1,4 @@
-"""Turning whatever redis-py, the OS or a deadline raises into a ``BackendError``.
+"""Turning what the OS, TLS or a stream raises into a ``BackendError``.
 
 Messages are scrubbed of secrets, and so is the chained original exception (its
 arguments are rewritten in place), because tracebacks print the whole chain.
@@ -7,13 +7,15 @@ arguments are rewritten in place), because tracebacks print the whole chain.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, TypeVar
 
 from ...core.errors import BackendError
 
 __all__ = ("backend_error", "scrub", "scrub_exception")
 
 _MASK: Final = "***"
+
+E = TypeVar("E", bound=BackendError)
 
 
 def scrub(text: str, secrets: Sequence[str]) -> str:
@@ -58,9 +60,13 @@ def scrub_exception(exc: BaseException, secrets: Sequence[str]) -> None:
 
 
 def backend_error(
-    exc: BaseException, what: str, where: str, secrets: Sequence[str]
-) -> BackendError:
-    """A ``BackendError`` for ``exc`` (scrubbed), raised while doing ``what`` at ``where``.
+    exc: BaseException,
+    what: str,
+    where: str,
+    secrets: Sequence[str],
+    kind: type[E] = BackendError,  # type: ignore[assignment]
+) -> E:
+    """A ``kind`` error for ``exc`` (scrubbed), raised while doing ``what`` at ``where``.
 
     The caller raises it ``from exc``.
     """
@@ -68,5 +74,5 @@ def backend_error(
     if isinstance(exc, TimeoutError) and not str(exc):
         detail = "timed out"
     else:
-        detail = f"{type(exc).__name__}: {exc}"
-    return BackendError(scrub(f"{what} on {where} failed: {detail}", secrets))
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return kind(scrub(f"{what} on {where} failed: {detail}", secrets))

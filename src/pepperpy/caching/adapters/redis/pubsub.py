@@ -1,4 +1,4 @@
-"""Pub/sub messages and subscriptions, the same on every executor.
+"""Pub/sub: subscriptions on connections of their own, and the messages they receive.
 
 A :class:`Subscription` owns a connection in subscribed state and a task that reads
 it into a small buffer, so cancelling the consumer (a timeout around ``anext``)
@@ -19,9 +19,12 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ...core.errors import BackendError
-from .executor import RawMessage, Subscriber
+from ...core.remote.pubsub import PubSubMessage, SubscribeHandshake, pubsub_message
+from ...core.remote.topology import Address
+from .connect import Connector
+from .connection import NodeConnection
 
-__all__ = ("Message", "Subscription")
+__all__ = ("Message", "Subscriber", "Subscription", "open_subscriber")
 
 _BUFFER: Final = 256
 """Messages read ahead of the consumer; beyond that, Redis buffers them."""
@@ -32,6 +35,55 @@ def _text(name: bytes) -> str:
         return name.decode("utf-8", "surrogatepass")
     except UnicodeDecodeError:
         return name.decode("utf-8", "replace")
+
+
+class Subscriber:
+    """A connection in subscribed state, confirmed by the server."""
+
+    def __init__(self, connection: NodeConnection, early: list[PubSubMessage]) -> None:
+        self._connection = connection
+        self._early = early
+
+    async def receive(self) -> PubSubMessage:
+        """The next message; ``BackendError`` once the connection is lost."""
+        while not self._early:
+            try:
+                push = await self._connection.next_push()
+            except BackendError as error:
+                raise BackendError(f"the subscription ended: {error}") from error
+            message = pubsub_message(push)
+            if message is not None:
+                return message
+        return self._early.pop(0)
+
+    async def aclose(self) -> None:
+        """Close the connection (which ends the subscriptions)."""
+        await self._connection.aclose()
+
+
+async def open_subscriber(
+    connector: Connector,
+    address: Address,
+    channels: list[bytes],
+    patterns: list[bytes],
+    deadline: float,
+) -> Subscriber:
+    """A new connection to ``address``, subscribed and confirmed by ``deadline``."""
+    handshake = SubscribeHandshake(channels, patterns)
+    connection, _ = await connector.open(address, deadline)
+    try:
+        with anyio.fail_after(max(deadline - connector.clock(), 0.0)):
+            connection.protocol.enter_subscribed_mode()
+            await connection.send_oneway(handshake.payload)
+            while not handshake.confirmed:
+                handshake.feed(await connection.next_push())
+    except TimeoutError:
+        await connection.aclose()
+        raise BackendError(f"subscribe on {connection.where} failed: timed out") from None
+    except BaseException:
+        await connection.aclose()
+        raise
+    return Subscriber(connection, handshake.early)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +113,14 @@ class Subscription:
         self._loads = loads
         self._subscriber: Subscriber | None = None
         self._task_group: TaskGroup | None = None
-        self._receive: MemoryObjectReceiveStream[RawMessage | BackendError] | None = None
+        self._receive: MemoryObjectReceiveStream[PubSubMessage | BackendError] | None = None
         self._error: BackendError | None = None
 
     async def __aenter__(self) -> Self:
         if self._subscriber is not None:
             raise RuntimeError("this subscription is already open")
         subscriber = await self._open()
-        send, receive = anyio.create_memory_object_stream[RawMessage | BackendError](_BUFFER)
+        send, receive = anyio.create_memory_object_stream[PubSubMessage | BackendError](_BUFFER)
         task_group = anyio.create_task_group()
         try:
             await task_group.__aenter__()
@@ -100,7 +152,7 @@ class Subscription:
 
     @staticmethod
     async def _pump(
-        subscriber: Subscriber, send: MemoryObjectSendStream[RawMessage | BackendError]
+        subscriber: Subscriber, send: MemoryObjectSendStream[PubSubMessage | BackendError]
     ) -> None:
         async with send:
             try:

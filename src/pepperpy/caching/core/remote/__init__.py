@@ -1,49 +1,27 @@
-"""What a remote store is sent: key names, SCAN patterns, hash slots, batched commands.
+"""Redis as a cache, decided in the core: keys, plans, connection setup, cluster routing.
 
-Pure and shared by every executor (asyncio or worker threads, single node or cluster).
+Pure: nothing here performs IO. Each cache operation becomes a plan
+(:mod:`.plans`, :mod:`.operations`) that whoever moves the bytes carries out on
+:class:`~pepperpy.caching.core.resp.connection.RespConnection` objects; cluster routing and the
+retry rule (:mod:`.routing`) are decisions the runner follows.
+
+Importing :mod:`.keys` and :mod:`.slots` needs nothing but the standard library; the
+rest needs ``hiredis`` (the ``redis`` extra) and is loaded on first use.
 """
 
 from __future__ import annotations
 
-from .commands import (
-    BATCH_SIZE,
-    SCAN_COUNT,
-    Command,
-    KeyedCommand,
-    chunked,
-    get_command,
-    mget_rounds,
-    pttl_seconds,
-    scan_command,
-    scan_reply,
-    set_command,
-    unlink_rounds,
-    write_rounds,
-)
 from .keys import SEPARATOR, KeySpace, encode_key, escape_glob, validate_namespace
 from .slots import SLOT_COUNT, crc16, group_by_slot, key_slot
 
 __all__ = (
-    "BATCH_SIZE",
-    "SCAN_COUNT",
     "SEPARATOR",
     "SLOT_COUNT",
-    "Command",
     "KeySpace",
-    "KeyedCommand",
-    "chunked",
     "crc16",
     "encode_key",
     "escape_glob",
-    "get_command",
     "group_by_slot",
     "key_slot",
-    "mget_rounds",
-    "pttl_seconds",
-    "scan_command",
-    "scan_reply",
-    "set_command",
-    "unlink_rounds",
     "validate_namespace",
-    "write_rounds",
 )

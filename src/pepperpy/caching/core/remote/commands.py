@@ -1,49 +1,41 @@
-"""What to send: the Redis commands for each cache operation, batched and chunked.
+"""What to send for batches: commands chunked per slot and packed into round trips.
 
-Everything here is a plain function of its arguments. A *command* is a tuple of
-arguments as Redis receives them (``("SET", key, payload, "PX", 1500)``). A batch
-operation becomes rounds of commands (each round one round trip, about ``BATCH_SIZE``
-keys), and, on a cluster, each multi-key command touches a single hash slot.
+A batch operation becomes rounds of :class:`~.plans.Step` (each round one round trip,
+about ``BATCH_SIZE`` keys); on a cluster each multi-key command stays within one
+hash slot, and targets it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
-from typing import Final, TypeAlias, TypeVar
+from typing import Final, TypeVar
 
-from ..ttl import ttl_to_millis
-from .slots import group_by_slot
+from ..errors import BackendError
+from ..resp import Reply, encode_command, encode_set
+from .plans import ANY, Step
+from .slots import group_by_slot, key_slot
 
 __all__ = (
     "BATCH_SIZE",
     "SCAN_COUNT",
-    "Command",
-    "KeyedCommand",
     "chunked",
-    "get_command",
     "mget_rounds",
+    "pack_rounds",
     "pttl_seconds",
     "scan_command",
     "scan_reply",
-    "set_command",
     "unlink_rounds",
     "write_rounds",
 )
 
-Command: TypeAlias = tuple[str | bytes | int, ...]
-"""One Redis command, as its name (a ``str``) and arguments."""
-
-KeyedCommand: TypeAlias = tuple[list[int], Command]
-"""A multi-key read and the positions (in the caller's key list) of the keys it reads."""
-
 BATCH_SIZE: Final = 1000
 """Keys per MGET/MSET/UNLINK command, and keys per pipelined round trip."""
 
-T = TypeVar("T")
-
 SCAN_COUNT: Final = 1000
 """The ``COUNT`` hint of each SCAN call."""
+
+T = TypeVar("T")
 
 
 def chunked(items: Sequence[int], size: int = BATCH_SIZE) -> Iterator[Sequence[int]]:
@@ -52,16 +44,19 @@ def chunked(items: Sequence[int], size: int = BATCH_SIZE) -> Iterator[Sequence[i
         yield items[start : start + size]
 
 
-def _groups(keys: Sequence[bytes], cluster: bool) -> Iterator[Sequence[int]]:
-    """Positions of ``keys`` in chunks that never cross a cluster slot."""
+def _groups(keys: Sequence[bytes], cluster: bool) -> Iterator[tuple[int, Sequence[int]]]:
+    """Positions of ``keys`` in chunks that never cross a cluster slot, with the slot
+    (:data:`~.plans.ANY` on a single node)."""
     if not cluster:
-        yield from chunked(range(len(keys)))
+        for chunk in chunked(range(len(keys))):
+            yield ANY, chunk
         return
-    for positions in group_by_slot(keys).values():
-        yield from chunked(positions)
+    for slot, positions in group_by_slot(keys).items():
+        for chunk in chunked(positions):
+            yield slot, chunk
 
 
-def _rounds(weighted: Iterable[tuple[int, T]]) -> list[list[T]]:
+def pack_rounds(weighted: Iterable[tuple[int, T]]) -> list[list[T]]:
     """Items packed, in order, into rounds touching about ``BATCH_SIZE`` keys each."""
     rounds: list[list[T]] = []
     current: list[T] = []
@@ -77,69 +72,63 @@ def _rounds(weighted: Iterable[tuple[int, T]]) -> list[list[T]]:
     return rounds
 
 
-def get_command(key: bytes) -> Command:
-    """GET one key."""
-    return ("GET", key)
-
-
-def set_command(key: bytes, payload: bytes, ttl: float | None) -> Command:
-    """SET one key, with ``PX`` milliseconds rounded up when ``ttl`` (seconds) is given."""
-    if ttl is None:
-        return ("SET", key, payload)
-    return ("SET", key, payload, "PX", ttl_to_millis(ttl))
-
-
-def mget_rounds(keys: Sequence[bytes], cluster: bool) -> list[list[KeyedCommand]]:
-    """MGETs covering ``keys``, grouped in round trips; each MGET comes with the
-    positions of the keys it reads, so replies can be put back in order."""
-    commands: list[tuple[int, KeyedCommand]] = []
-    for positions in _groups(keys, cluster):
-        chunk = list(positions)
-        command: Command = ("MGET", *(keys[i] for i in chunk))
-        commands.append((len(chunk), (chunk, command)))
-    return _rounds(commands)
+def mget_rounds(keys: Sequence[bytes], cluster: bool) -> list[list[tuple[Sequence[int], Step]]]:
+    """MGETs covering ``keys``, in round trips; each comes with the positions of the
+    keys it reads, so replies can be put back in the caller's order."""
+    return pack_rounds(
+        (len(chunk), (chunk, Step(encode_command((b"MGET", *(keys[i] for i in chunk))), slot)))
+        for slot, chunk in _groups(keys, cluster)
+    )
 
 
 def write_rounds(
-    keys: Sequence[bytes], payloads: Sequence[bytes], ttl: float | None, cluster: bool
-) -> list[list[Command]]:
-    """Commands storing ``payloads`` under ``keys``, grouped in round trips.
+    keys: Sequence[bytes], payloads: Sequence[bytes], millis: int | None, cluster: bool
+) -> list[list[Step]]:
+    """Commands storing ``payloads`` under ``keys``, in round trips.
 
     Without a TTL: MSETs (one per chunk, per slot on a cluster). With one: a
     ``SET key value PX ms`` per key, pipelined (not a transaction).
     """
-    if ttl is not None:
-        millis = ttl_to_millis(ttl)
-        return _rounds(
-            (1, ("SET", key, payload, "PX", millis))
+    if millis is not None:
+        return pack_rounds(
+            (1, Step(encode_set(key, payload, millis), key_slot(key) if cluster else ANY))
             for key, payload in zip(keys, payloads, strict=True)
         )
-    commands: list[tuple[int, Command]] = []
-    for positions in _groups(keys, cluster):
-        pairs = ((keys[i], payloads[i]) for i in positions)
-        commands.append((len(positions), ("MSET", *chain.from_iterable(pairs))))
-    return _rounds(commands)
-
-
-def unlink_rounds(keys: Sequence[bytes], cluster: bool) -> list[list[Command]]:
-    """UNLINKs removing ``keys`` (one per chunk, per slot on a cluster), in round trips."""
-    return _rounds(
-        (len(positions), ("UNLINK", *(keys[i] for i in positions)))
-        for positions in _groups(keys, cluster)
+    return pack_rounds(
+        (
+            len(chunk),
+            Step(
+                encode_command(
+                    (b"MSET", *chain.from_iterable((keys[i], payloads[i]) for i in chunk))
+                ),
+                slot,
+            ),
+        )
+        for slot, chunk in _groups(keys, cluster)
     )
 
 
-def scan_command(cursor: int, match: bytes, count: int = SCAN_COUNT) -> Command:
+def unlink_rounds(keys: Sequence[bytes], cluster: bool) -> list[list[Step]]:
+    """UNLINKs removing ``keys`` (one per chunk, per slot on a cluster), in round trips."""
+    return pack_rounds(
+        (len(chunk), Step(encode_command((b"UNLINK", *(keys[i] for i in chunk))), slot))
+        for slot, chunk in _groups(keys, cluster)
+    )
+
+
+def scan_command(cursor: int, match: bytes, count: int = SCAN_COUNT) -> bytes:
     """One SCAN step for the keys matching ``match``."""
-    return ("SCAN", cursor, "MATCH", match, "COUNT", count)
+    return encode_command((b"SCAN", cursor, b"MATCH", match, b"COUNT", count))
 
 
-def scan_reply(reply: object) -> tuple[int, list[bytes]]:
-    """The next cursor and the keys of a SCAN reply (raw ``[b"17", [...]]`` or parsed)."""
-    if not isinstance(reply, list | tuple) or len(reply) != 2:
-        raise ValueError(f"not a SCAN reply: {reply!r}")
-    cursor, keys = reply
-    return int(cursor), list(keys)
+def scan_reply(reply: Reply) -> tuple[int, list[bytes]]:
+    """The next cursor and the keys of a SCAN reply (``[b"17", [...]]``)."""
+    if not isinstance(reply, list) or len(reply) != 2 or not isinstance(reply[1], list):
+        raise BackendError(f"unexpected SCAN reply: {reply!r:.200}")
+    try:
+        return int(reply[0]), reply[1]
+    except (TypeError, ValueError):
+        raise BackendError(f"unexpected SCAN cursor: {reply[0]!r:.100}") from None
 
 
 def pttl_seconds(reply: int) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from binascii import crc_hqx
 from collections.abc import Sequence
 from typing import Final
 
@@ -10,26 +11,12 @@ __all__ = ("SLOT_COUNT", "crc16", "group_by_slot", "key_slot")
 SLOT_COUNT: Final = 16384
 
 
-def _table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
-        table.append(crc & 0xFFFF)
-    return tuple(table)
-
-
-_TABLE: Final = _table()
-
-
 def crc16(data: bytes) -> int:
-    """CRC16-CCITT (XMODEM: polynomial 0x1021, initial value 0), as Redis Cluster uses."""
-    crc = 0
-    table = _TABLE
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFF) ^ table[(crc >> 8) ^ byte]
-    return crc
+    """CRC16-CCITT (XMODEM: polynomial 0x1021, initial value 0), as Redis Cluster uses.
+
+    ``binascii.crc_hqx`` computes exactly this CRC, in C.
+    """
+    return crc_hqx(data, 0)
 
 
 def key_slot(key: bytes) -> int:
@@ -44,7 +31,7 @@ def key_slot(key: bytes) -> int:
         end = key.find(b"}", start + 1)
         if end > start + 1:
             key = key[start + 1 : end]
-    return crc16(key) & (SLOT_COUNT - 1)
+    return crc_hqx(key, 0) & (SLOT_COUNT - 1)
 
 
 def group_by_slot(keys: Sequence[bytes]) -> dict[int, list[int]]:
