@@ -21,6 +21,7 @@ from .errors import (
 )
 from .policies import (
     POLICY_NAMES,
+    AdmissionPolicy,
     CachePolicy,
     CapacityAwarePolicy,
     FIFOPolicy,
@@ -48,6 +49,7 @@ __all__ = (
     "POLICY_NAMES",
     "SERIALIZER_NAMES",
     "TTL",
+    "AdmissionPolicy",
     "BackendError",
     "BytesSerializer",
     "CacheEngine",

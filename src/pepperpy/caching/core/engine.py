@@ -14,7 +14,7 @@ from typing import Any, Final, final
 
 from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
 from .errors import ConfigurationError, InvalidKeyError
-from .policies import CachePolicy, CapacityAwarePolicy, make_policy
+from .policies import AdmissionPolicy, CachePolicy, CapacityAwarePolicy, make_policy
 from .ttl import TTL, normalize_ttl, remaining
 
 __all__ = ("CacheEngine",)
@@ -22,6 +22,7 @@ __all__ = ("CacheEngine",)
 _NO_REMOVALS: Final[tuple[Removal, ...]] = ()
 _EVICTED: Final = RemovalCause.EVICTED
 _EXPIRED: Final = RemovalCause.EXPIRED
+_REJECTED: Final = RemovalCause.REJECTED
 # Removal's own __new__ is a Python function; tuple.__new__ builds the same record
 # without that frame, which matters on the eviction path.
 _new_removal: Final = tuple.__new__
@@ -53,6 +54,7 @@ class CacheEngine:
     """
 
     __slots__ = (
+        "_admission",
         "_deadlines",
         "_deadlines_view",
         "_default_ttl",
@@ -64,6 +66,7 @@ class CacheEngine:
         "_misses",
         "_on_hit",
         "_policy",
+        "_rejections",
         "_values",
     )
 
@@ -81,6 +84,9 @@ class CacheEngine:
         if isinstance(self._policy, CapacityAwarePolicy):
             self._policy.bind_capacity(self._max_size)
         self._on_hit = self._policy.access_recorder()
+        self._admission = (
+            self._policy.last_rejected if isinstance(self._policy, AdmissionPolicy) else None
+        )
         self._values: dict[str, Any] = {}
         self._deadlines: dict[str, float] = {}
         self._deadlines_view: Mapping[str, float] = MappingProxyType(self._deadlines)
@@ -90,6 +96,7 @@ class CacheEngine:
         self._misses = 0
         self._evictions = 0
         self._expirations = 0
+        self._rejections = 0
 
     # -- reads ---------------------------------------------------------------------
 
@@ -148,8 +155,10 @@ class CacheEngine:
     def set(self, key: str, value: Any, now: float, ttl: TTL = None) -> tuple[Removal, ...]:
         """Store ``value`` under ``key``; ``ttl=None`` means the engine's default TTL.
 
-        Returns what the write removed: at most one eviction, plus expired entries it
-        reclaimed on the way (usually nothing: the shared empty tuple).
+        Returns what the write removed: at most one eviction (or rejection), or the
+        expired entries it reclaimed on the way (usually nothing: the shared empty
+        tuple). A full cache makes room among the entries it holds before the new key
+        joins, so the key just written is never the one that leaves.
         """
         seconds = self._default_ttl if ttl is None else normalize_ttl(ttl)
         values = self._values
@@ -171,12 +180,17 @@ class CacheEngine:
             raise InvalidKeyError(_bad_key(key))
         if present:
             self._drop(key)  # expired: the new value starts afresh
+        if self._max_size is not None and len(values) >= self._max_size:
+            removed = self._make_room(now)
+            values[key] = value
+            self._policy.record_insert(key)
+            if seconds is not None:
+                self._set_deadline(key, now + seconds)
+            return removed
         values[key] = value
         self._policy.record_insert(key)
         if seconds is not None:
             self._set_deadline(key, now + seconds)
-        if self._max_size is not None and len(values) > self._max_size:
-            return self._make_room(now)
         return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
 
     def delete(self, key: str, now: float) -> bool:
@@ -246,11 +260,13 @@ class CacheEngine:
             size=len(self._values),
             evictions=self._evictions,
             expirations=self._expirations,
+            rejections=self._rejections,
         )
 
     def reset_stats(self) -> None:
-        """Zero the hit, miss, eviction and expiration counters."""
+        """Zero the hit, miss, eviction, expiration and rejection counters."""
         self._hits = self._misses = self._evictions = self._expirations = 0
+        self._rejections = 0
 
     @property
     def max_size(self) -> int | None:
@@ -334,7 +350,8 @@ class CacheEngine:
         return tuple(removed)
 
     def _make_room(self, now: float) -> tuple[Removal, ...]:
-        """The cache holds one entry too many: reclaim expired entries, else evict."""
+        """The cache is full and a key is about to join: reclaim expired entries, else
+        evict one that is stored now."""
         if self._heap and self._heap[0][0] <= now:
             removed = self._reclaim(now, _RECLAIM_PER_WRITE)
             if removed:
@@ -343,6 +360,9 @@ class CacheEngine:
         value = self._values.pop(victim)
         if self._deadlines:
             self._deadlines.pop(victim, None)
+        if self._admission is not None and self._admission():
+            self._rejections += 1
+            return (_new_removal(Removal, (victim, value, _REJECTED)),)
         self._evictions += 1
         return (_new_removal(Removal, (victim, value, _EVICTED)),)
 

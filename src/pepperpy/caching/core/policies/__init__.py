@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import ConfigurationError
-from .base import AccessRecorder, CachePolicy, CapacityAwarePolicy
+from .base import AccessRecorder, AdmissionPolicy, CachePolicy, CapacityAwarePolicy
 from .fifo import FIFOPolicy
 from .lfu import LFUPolicy
 from .lru import LRUPolicy
@@ -17,6 +17,7 @@ from .tinylfu import TinyLFUPolicy
 __all__ = (
     "POLICY_NAMES",
     "AccessRecorder",
+    "AdmissionPolicy",
     "CachePolicy",
     "CapacityAwarePolicy",
     "FIFOPolicy",

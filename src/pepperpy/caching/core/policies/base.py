@@ -7,7 +7,13 @@ from typing import Protocol, runtime_checkable
 
 from ..errors import ConfigurationError
 
-__all__ = ("AccessRecorder", "CachePolicy", "CapacityAwarePolicy", "check_capacity")
+__all__ = (
+    "AccessRecorder",
+    "AdmissionPolicy",
+    "CachePolicy",
+    "CapacityAwarePolicy",
+    "check_capacity",
+)
 
 AccessRecorder = Callable[[str], object]
 """A callable the engine invokes with the key on every hit."""
@@ -24,8 +30,9 @@ class CachePolicy(Protocol):
     * :meth:`record_insert` — a key was added (it is not tracked yet).
     * :meth:`record_access` — a tracked key was read, or overwritten with a new value.
     * :meth:`record_remove` — a tracked key was deleted or expired.
-    * :meth:`pop_victim` — the cache is over capacity: stop tracking one key and return
-      it. It may be the key inserted last (a policy with admission control rejects it).
+    * :meth:`pop_victim` — the cache is full and a new key is about to join: stop
+      tracking one of the keys tracked now and return it. The engine makes room
+      *before* it inserts, so the newcomer is never the answer.
     * :meth:`access_recorder` — what the engine calls on each hit: ``record_access`` or
       a faster equivalent (LRU hands out ``OrderedDict.move_to_end``), or ``None`` when
       hits never change the policy's choice (FIFO, Random), so the hot path skips it.
@@ -70,6 +77,18 @@ class CapacityAwarePolicy(CachePolicy, Protocol):
 
     def bind_capacity(self, max_size: int | None) -> None:
         """Size for a cache of ``max_size`` keys (``None``: unbounded); tracks no key yet."""
+        ...
+
+
+@runtime_checkable
+class AdmissionPolicy(CachePolicy, Protocol):
+    """A policy with an admission filter (W-TinyLFU): some keys it gives up were never
+    admitted to the cache's main area. The engine reports those as rejections
+    (:attr:`~pepperpy.caching.RemovalCause.REJECTED`) rather than evictions.
+    """
+
+    def last_rejected(self) -> bool:
+        """Whether the key the last :meth:`pop_victim` returned was refused admission."""
         ...
 
 
