@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ._lazy import load_lazy
 from ._version import __version__ as __version__
 from .core import (
+    MAX_TTL,
     MISS,
     POLICY_NAMES,
     TTL,
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from .migration import MigrationHelper
 
 __all__ = (
+    "MAX_TTL",
     "MISS",
     "POLICY_NAMES",
     "TTL",

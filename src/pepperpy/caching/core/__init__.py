@@ -42,9 +42,10 @@ from .serializers import (
     StringSerializer,
     resolve_serializer,
 )
-from .ttl import TTL, deadline, normalize_ttl, remaining, ttl_to_millis
+from .ttl import MAX_TTL, TTL, deadline, normalize_ttl, remaining, ttl_to_millis
 
 __all__ = (
+    "MAX_TTL",
     "MISS",
     "POLICY_NAMES",
     "SERIALIZER_NAMES",
