@@ -7,27 +7,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from types import TracebackType
 from typing import Any, Self, TypeVar, overload
 
-from ..core.entry import CacheStats
-from ..core.errors import InvalidKeyError
+from ..core.entry import MISS, CacheStats
 from ..core.ttl import TTL
 from .single_flight import Flight, single_flight
 
-__all__ = ("CacheBackend", "check_keys")
+__all__ = ("CacheBackend",)
 
 T = TypeVar("T")
-
-_ABSENT: Any = object()
-
-
-def check_keys(keys: Iterable[object]) -> list[str]:
-    """``keys`` as a list, after checking every one is a ``str`` (before any is used)."""
-    checked = list(keys)
-    for key in checked:
-        if not isinstance(key, str):
-            raise InvalidKeyError(
-                f"cache keys must be str; got {key!r} of type {type(key).__name__}"
-            )
-    return checked  # type: ignore[return-value]
 
 
 class CacheBackend(abc.ABC):
@@ -38,8 +24,11 @@ class CacheBackend(abc.ABC):
     ``None`` (the cache's default TTL, itself ``None`` = never expire unless set), a
     positive finite number of seconds, or a :class:`datetime.timedelta`.
 
-    Subclasses must call ``super().__init__()``.
+    Subclasses must call ``super().__init__()``. The base holds no ``__dict__``, so a
+    subclass that declares ``__slots__`` gets instances without one.
     """
+
+    __slots__ = ("_flights",)
 
     def __init__(self) -> None:
         self._flights: dict[str, Flight] = {}
@@ -98,8 +87,8 @@ class CacheBackend(abc.ABC):
         """The hits among ``keys``, as a dict (misses are left out)."""
         found: dict[str, Any] = {}
         for key in keys:
-            value = await self.get(key, _ABSENT)
-            if value is not _ABSENT:
+            value = await self.get(key, MISS)
+            if value is not MISS:
                 found[key] = value
         return found
 

@@ -7,14 +7,22 @@ engine next has work to do.
 
 from __future__ import annotations
 
+import copy
 import heapq
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final, final
 
 from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
-from .errors import ConfigurationError, InvalidKeyError
-from .policies import AdmissionPolicy, CachePolicy, CapacityAwarePolicy, make_policy
+from .errors import ConfigurationError
+from .keys import bad_key, check_prefix
+from .policies import (
+    AdmissionPolicy,
+    CachePolicy,
+    CapacityAwarePolicy,
+    check_capacity,
+    make_policy,
+)
 from .ttl import TTL, normalize_ttl, remaining
 
 __all__ = ("CacheEngine",)
@@ -31,14 +39,6 @@ _RECLAIM_PER_WRITE: Final = 2
 backlog of expired entries shrinks even when nothing else calls :meth:`expire`."""
 
 
-def _check_max_size(max_size: object) -> int | None:
-    if max_size is None:
-        return None
-    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
-        raise ConfigurationError(f"max_size must be a positive int or None; got {max_size!r}")
-    return max_size
-
-
 @final
 class CacheEngine:
     """A synchronous, deterministic cache: the core that every in-process cache drives.
@@ -51,6 +51,10 @@ class CacheEngine:
     deadline is reached (``expires_at <= now``); it stays in memory until a write or
     :meth:`expire` reclaims it, and each reclaimed entry comes back as a
     :class:`Removal`, as does each eviction, so the caller can report them.
+
+    ``copy.copy``, ``copy.deepcopy`` and ``pickle`` give an independent engine: its
+    own entries, deadlines, policy state and counters (a shallow copy shares the
+    stored values themselves, as ``dict.copy`` does; a deep copy copies them too).
     """
 
     __slots__ = (
@@ -76,27 +80,37 @@ class CacheEngine:
         policy: CachePolicy | str = "lru",
         default_ttl: TTL = None,
     ) -> None:
-        self._max_size = _check_max_size(max_size)
-        self._default_ttl = normalize_ttl(default_ttl)
-        self._policy = make_policy(policy)
-        if len(self._policy):
+        max_size = check_capacity(max_size)
+        seconds = normalize_ttl(default_ttl)
+        chosen = make_policy(policy)
+        if len(chosen):
             raise ConfigurationError("the policy already tracks keys: give each cache its own")
-        if isinstance(self._policy, CapacityAwarePolicy):
-            self._policy.bind_capacity(self._max_size)
-        self._on_hit = self._policy.access_recorder()
-        self._admission = (
-            self._policy.last_rejected if isinstance(self._policy, AdmissionPolicy) else None
-        )
-        self._values: dict[str, Any] = {}
-        self._deadlines: dict[str, float] = {}
-        self._deadlines_view: Mapping[str, float] = MappingProxyType(self._deadlines)
+        if isinstance(chosen, CapacityAwarePolicy):
+            chosen.bind_capacity(max_size)
         # (deadline, key) pairs; a pair is stale once _deadlines disagrees with it.
-        self._heap: list[tuple[float, str]] = []
-        self._hits = 0
-        self._misses = 0
-        self._evictions = 0
-        self._expirations = 0
-        self._rejections = 0
+        self._restore(max_size, seconds, chosen, {}, {}, [], (0, 0, 0, 0, 0))
+
+    def _restore(
+        self,
+        max_size: int | None,
+        default_ttl: float | None,
+        policy: CachePolicy,
+        values: dict[str, Any],
+        deadlines: dict[str, float],
+        heap: list[tuple[float, str]],
+        counters: tuple[int, int, int, int, int],
+    ) -> None:
+        """Set every field from the engine's state; the derived ones are made afresh."""
+        self._max_size = max_size
+        self._default_ttl = default_ttl
+        self._policy = policy
+        self._on_hit = policy.access_recorder()
+        self._admission = policy.last_rejected if isinstance(policy, AdmissionPolicy) else None
+        self._values: dict[str, Any] = values
+        self._deadlines: dict[str, float] = deadlines
+        self._deadlines_view: Mapping[str, float] = MappingProxyType(deadlines)
+        self._heap: list[tuple[float, str]] = heap
+        self._hits, self._misses, self._evictions, self._expirations, self._rejections = counters
 
     # -- reads ---------------------------------------------------------------------
 
@@ -109,7 +123,7 @@ class CacheEngine:
         try:
             found = key in values
         except TypeError:
-            raise InvalidKeyError(_bad_key(key)) from None
+            raise bad_key(key) from None
         if found:
             if self._deadlines:
                 expires_at = self._deadlines.get(key)
@@ -121,7 +135,7 @@ class CacheEngine:
             self._hits += 1
             return values[key]
         if not isinstance(key, str):
-            raise InvalidKeyError(_bad_key(key))
+            raise bad_key(key)
         self._misses += 1
         return MISS
 
@@ -166,7 +180,7 @@ class CacheEngine:
         try:
             present = key in values
         except TypeError:
-            raise InvalidKeyError(_bad_key(key)) from None
+            raise bad_key(key) from None
         if present and not (deadlines and key in deadlines and deadlines[key] <= now):
             values[key] = value
             if self._on_hit is not None:
@@ -177,7 +191,7 @@ class CacheEngine:
                 deadlines.pop(key, None)
             return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
         if not isinstance(key, str):
-            raise InvalidKeyError(_bad_key(key))
+            raise bad_key(key)
         if present:
             self._drop(key)  # expired: the new value starts afresh
         if self._max_size is not None and len(values) >= self._max_size:
@@ -206,8 +220,7 @@ class CacheEngine:
 
         Expired entries not yet reclaimed are removed (and counted) too.
         """
-        if not isinstance(prefix, str):
-            raise InvalidKeyError(f"a key prefix must be str; got {type(prefix).__name__}")
+        check_prefix(prefix)
         doomed = [key for key in self._values if key.startswith(prefix)]
         for key in doomed:
             self._drop(key)
@@ -263,6 +276,45 @@ class CacheEngine:
             rejections=self._rejections,
         )
 
+    def live_size(self, now: float) -> int:
+        """Entries live at ``now``. Reclaims nothing, changes nothing.
+
+        Walks only the part of the deadline heap that is due, so it costs time in
+        proportion to the expired entries not yet reclaimed, not to the cache size.
+        """
+        heap = self._heap
+        if not heap or heap[0][0] > now:
+            return len(self._values)
+        deadlines = self._deadlines
+        expired: set[str] = set()
+        pending = [0]
+        size = len(heap)
+        while pending:
+            at = pending.pop()
+            expires_at, key = heap[at]
+            if expires_at > now:
+                continue  # a min-heap: nothing below this pair is due either
+            if deadlines.get(key) == expires_at:
+                expired.add(key)
+            child = 2 * at + 1
+            if child < size:
+                pending.append(child)
+                if child + 1 < size:
+                    pending.append(child + 1)
+        return len(self._values) - len(expired)
+
+    def stats_at(self, now: float) -> CacheStats:
+        """The counters, with ``size`` counting the entries live at ``now``. Reclaims
+        nothing, changes nothing."""
+        return CacheStats(
+            hits=self._hits,
+            misses=self._misses,
+            size=self.live_size(now),
+            evictions=self._evictions,
+            expirations=self._expirations,
+            rejections=self._rejections,
+        )
+
     def reset_stats(self) -> None:
         """Zero the hit, miss, eviction, expiration and rejection counters."""
         self._hits = self._misses = self._evictions = self._expirations = 0
@@ -300,6 +352,56 @@ class CacheEngine:
             f"stored={len(self._values)})"
         )
 
+    # -- copies and pickling -------------------------------------------------------
+
+    def _state(
+        self,
+    ) -> tuple[
+        int | None,
+        float | None,
+        CachePolicy,
+        dict[str, Any],
+        dict[str, float],
+        list[tuple[float, str]],
+        tuple[int, int, int, int, int],
+    ]:
+        counters = (self._hits, self._misses, self._evictions, self._expirations)
+        return (
+            self._max_size,
+            self._default_ttl,
+            self._policy,
+            self._values,
+            self._deadlines,
+            self._heap,
+            (*counters, self._rejections),
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the state, never the derived views and bound methods."""
+        return (_unpickle_engine, self._state())
+
+    def __copy__(self) -> CacheEngine:
+        """An independent engine holding the same value objects."""
+        max_size, default_ttl, policy, values, deadlines, heap, counters = self._state()
+        clone = CacheEngine.__new__(CacheEngine)
+        clone._restore(
+            max_size,
+            default_ttl,
+            copy.deepcopy(policy),
+            dict(values),
+            dict(deadlines),
+            list(heap),
+            counters,
+        )
+        return clone
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CacheEngine:
+        """An independent engine holding copies of the values."""
+        clone = CacheEngine.__new__(CacheEngine)
+        memo[id(self)] = clone
+        clone._restore(*copy.deepcopy(self._state(), memo))
+        return clone
+
     # -- internals -----------------------------------------------------------------
 
     def _stored(self, key: str) -> bool:
@@ -307,9 +409,9 @@ class CacheEngine:
         try:
             found = key in self._values
         except TypeError:
-            raise InvalidKeyError(_bad_key(key)) from None
+            raise bad_key(key) from None
         if not found and not isinstance(key, str):
-            raise InvalidKeyError(_bad_key(key))
+            raise bad_key(key)
         return found
 
     def _live(self, key: str, now: float) -> bool:
@@ -367,5 +469,15 @@ class CacheEngine:
         return (_new_removal(Removal, (victim, value, _EVICTED)),)
 
 
-def _bad_key(key: object) -> str:
-    return f"cache keys must be str; got {key!r} of type {type(key).__name__}"
+def _unpickle_engine(
+    max_size: int | None,
+    default_ttl: float | None,
+    policy: CachePolicy,
+    values: dict[str, Any],
+    deadlines: dict[str, float],
+    heap: list[tuple[float, str]],
+    counters: tuple[int, int, int, int, int],
+) -> CacheEngine:
+    engine = CacheEngine.__new__(CacheEngine)
+    engine._restore(max_size, default_ttl, policy, values, deadlines, heap, counters)
+    return engine

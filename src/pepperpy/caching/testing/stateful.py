@@ -315,3 +315,4 @@ class CacheEngineMachine(RuleBasedStateMachine):
         live = {e.key: (e.value, e.expires_at) for e in engine.entries(now)}
         assert all(at is None or at > now for _, at in live.values()), "expired entry listed"
         assert live == {e.key: (e.value, e.expires_at) for e in model.entries(now)}
+        assert engine.live_size(now) == len(live), "live_size() disagrees with entries()"

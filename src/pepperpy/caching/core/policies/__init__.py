@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import ConfigurationError
-from .base import AccessRecorder, AdmissionPolicy, CachePolicy, CapacityAwarePolicy
+from .base import (
+    AccessRecorder,
+    AdmissionPolicy,
+    CachePolicy,
+    CapacityAwarePolicy,
+    check_capacity,
+)
 from .fifo import FIFOPolicy
 from .lfu import LFUPolicy
 from .lru import LRUPolicy
@@ -27,6 +33,7 @@ __all__ = (
     "S3FIFOPolicy",
     "SIEVEPolicy",
     "TinyLFUPolicy",
+    "check_capacity",
     "make_policy",
 )
 
