@@ -5,21 +5,28 @@ Run:  python benchmarks/memory_bench.py            (add --quick for a short run,
 
 Rows, per runtime (ns per awaited call, best of several repeats):
   floor        ``await`` of an ``async def`` doing one dict lookup
-  MemoryCache  get-hit and set-with-eviction, for each policy
+  OrderedDict  an LRU in an ``OrderedDict`` behind ``async def`` methods: the least a
+               bounded async LRU can cost
+  MemoryCache  get-hit, set-with-eviction and mixed (Zipf cache-aside), per policy
   aiocache     SimpleMemoryCache (its default configuration)
   cachetools   LRUCache behind a thin async wrapper
   cachebox     LRUCache behind a thin async wrapper
-Ratios are against the floor of the same runtime, and aiocache against MemoryCache LRU.
+Ratios: get-hit against the floor of the same runtime; set-with-eviction and mixed
+against the async OrderedDict LRU; aiocache against MemoryCache LRU. "mixed" replays a
+Zipf(1.0) trace over 10x the capacity: get, and set on a miss (ns per request).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import random
 import subprocess
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from itertools import accumulate
 from typing import Any
 
 import anyio
@@ -29,6 +36,16 @@ from pepperpy.caching import POLICY_NAMES, MemoryCache
 CAPACITY = 10_000
 KEYS = [f"key:{i}" for i in range(CAPACITY)]
 FRESH = [f"new:{i}" for i in range(200_000)]
+
+
+def zipf_trace(objects: int, requests: int, seed: int = 42) -> list[str]:
+    """``requests`` keys drawn from ``objects`` with Zipf(1.0) popularity."""
+    weights = list(accumulate(1.0 / rank for rank in range(1, objects + 1)))
+    rng = random.Random(seed)
+    return [f"obj:{i}" for i in rng.choices(range(objects), cum_weights=weights, k=requests)]
+
+
+MIXED = zipf_trace(10 * CAPACITY, 200_000)
 
 
 class Floor:
@@ -42,6 +59,29 @@ class Floor:
 
     async def set(self, key: str, value: Any) -> None:
         self._data[key] = value
+
+
+class AsyncOrderedDictLRU:
+    """A bounded LRU written directly on an ``OrderedDict``, behind ``async def``."""
+
+    def __init__(self, capacity: int) -> None:
+        self._data: OrderedDict[str, Any] = OrderedDict()
+        self._capacity = capacity
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        data = self._data
+        try:
+            data.move_to_end(key)
+        except KeyError:
+            return default
+        return data[key]
+
+    async def set(self, key: str, value: Any) -> None:
+        data = self._data
+        data[key] = value
+        data.move_to_end(key)
+        if len(data) > self._capacity:
+            data.popitem(last=False)
 
 
 class AsyncWrapped:
@@ -71,13 +111,17 @@ async def time_calls(call: Callable[[str], Awaitable[Any]], keys: list[str], rep
     return best
 
 
-async def measure(quick: bool) -> list[tuple[str, float, float]]:
-    """(name, get-hit ns, set-with-eviction ns) rows for the running runtime."""
+Row = tuple[str, float, float, float]
+
+
+async def measure(quick: bool) -> list[Row]:
+    """(name, get-hit ns, set-with-eviction ns, mixed ns) rows for the running runtime."""
     repeat = 3 if quick else 7
     hits = KEYS * (2 if quick else 10)
-    rows: list[tuple[str, float, float]] = []
+    mixed = MIXED[: len(MIXED) // (4 if quick else 1)]
+    rows: list[Row] = []
 
-    async def row(name: str, cache: Any) -> None:
+    async def row(name: str, cache: Any, factory: Callable[[], Any] | None = None) -> None:
         for key in KEYS:  # fill to capacity, so every later fresh write evicts
             await cache.set(key, 1)
         get_ns = await time_calls(cache.get, hits, repeat)
@@ -86,23 +130,48 @@ async def measure(quick: bool) -> list[tuple[str, float, float]]:
             await cache.set(key, 1)
 
         set_ns = await time_calls(set_fresh, FRESH[: len(FRESH) // (4 if quick else 1)], repeat)
-        rows.append((name, get_ns, set_ns))
+        mixed_ns = float("nan")
+        if factory is not None:
+            fresh = factory()
+            get, put = fresh.get, fresh.set
+
+            async def cache_aside(key: str) -> None:
+                if await get(key) is None:
+                    await put(key, 1)
+
+            mixed_ns = await time_calls(cache_aside, mixed, repeat)
+        rows.append((name, get_ns, set_ns, mixed_ns))
 
     await row("floor (await dict lookup)", Floor())
+    await row(
+        "async OrderedDict LRU",
+        AsyncOrderedDictLRU(CAPACITY),
+        lambda: AsyncOrderedDictLRU(CAPACITY),
+    )
     for policy in POLICY_NAMES:
-        await row(f"MemoryCache {policy}", MemoryCache(max_size=CAPACITY, policy=policy))
+        await row(
+            f"MemoryCache {policy}",
+            MemoryCache(max_size=CAPACITY, policy=policy),
+            lambda policy=policy: MemoryCache(max_size=CAPACITY, policy=policy),
+        )
     try:
         import cachetools
 
         await row(
-            "cachetools LRUCache (async wrapper)", AsyncWrapped(cachetools.LRUCache(CAPACITY))
+            "cachetools LRUCache (async wrapper)",
+            AsyncWrapped(cachetools.LRUCache(CAPACITY)),
+            lambda: AsyncWrapped(cachetools.LRUCache(CAPACITY)),
         )
     except ImportError:
         pass
     try:
         import cachebox
 
-        await row("cachebox LRUCache (async wrapper)", AsyncWrapped(cachebox.LRUCache(CAPACITY)))
+        await row(
+            "cachebox LRUCache (async wrapper)",
+            AsyncWrapped(cachebox.LRUCache(CAPACITY)),
+            lambda: AsyncWrapped(cachebox.LRUCache(CAPACITY)),
+        )
     except ImportError:
         pass
     if _running() == "asyncio":  # aiocache runs on asyncio only
@@ -121,19 +190,28 @@ def _running() -> str:
     return sniffio.current_async_library()
 
 
-def report(runtime: str, rows: list[tuple[str, float, float]]) -> None:
+def report(runtime: str, rows: list[Row]) -> None:
     """Print one runtime's table."""
-    floor_get, floor_set = rows[0][1], rows[0][2]
+    floor_get = rows[0][1]
+    _, _, od_set, od_mixed = next(r for r in rows if r[0] == "async OrderedDict LRU")
     lru_get = next(r[1] for r in rows if r[0] == "MemoryCache lru")
     lru_set = next(r[2] for r in rows if r[0] == "MemoryCache lru")
-    print(f"\n== {runtime}  (capacity {CAPACITY:,}; ns per call; ratio = x floor)")
-    print(f"{'':38} {'get-hit':>9} {'ratio':>6}   {'set+evict':>9} {'ratio':>6}")
-    for name, get_ns, set_ns in rows:
+    print(
+        f"\n== {runtime}  (capacity {CAPACITY:,}; ns per call; get ratio = x floor, "
+        "set and mixed ratios = x async OrderedDict LRU)"
+    )
+    print(
+        f"{'':38} {'get-hit':>9} {'ratio':>6}   {'set+evict':>9} {'ratio':>6}"
+        f"   {'mixed':>9} {'ratio':>6}"
+    )
+    for name, get_ns, set_ns, mixed_ns in rows:
         print(
             f"{name:38} {get_ns:9.0f} {get_ns / floor_get:6.2f}   "
-            f"{set_ns:9.0f} {set_ns / floor_set:6.2f}"
+            f"{set_ns:9.0f} {set_ns / od_set:6.2f}   {mixed_ns:9.0f} {mixed_ns / od_mixed:6.2f}"
         )
-    for name, get_ns, set_ns in rows:
+    lfu_get = next(r[1] for r in rows if r[0] == "MemoryCache lfu")
+    print(f"MemoryCache lfu get-hit is {lfu_get / lru_get:.2f}x MemoryCache lru's")
+    for name, get_ns, set_ns, _ in rows:
         if name.startswith("aiocache"):
             print(
                 f"MemoryCache lru is {get_ns / lru_get:.1f}x faster than {name} on get, "
