@@ -79,3 +79,22 @@ def test_a_copy_keeps_the_limits_and_the_policy_kind() -> None:
         assert (clone.max_size, clone.default_ttl) == (7, 3.0), how
         assert type(clone.policy) is type(engine.policy)
         assert clone.policy is not engine.policy
+
+
+@pytest.mark.parametrize("policy", POLICY_NAMES)
+def test_an_engine_without_removal_records_counts_the_same(policy: str) -> None:
+    """removals=False changes what writes return, nothing else; copies keep it."""
+    loud = CacheEngine(3, policy)
+    quiet = CacheEngine(3, policy, removals=False)
+    for i in range(30):
+        ttl = 1.0 if i % 3 == 0 else None
+        assert loud.set(f"k{i % 7}", i, float(i), ttl) is not None
+        assert quiet.set(f"k{i % 7}", i, float(i), ttl) == ()
+        loud.get(f"k{i % 5}", float(i))
+        quiet.get(f"k{i % 5}", float(i))
+    assert loud.expire(100.0) is not None
+    assert quiet.expire(100.0) == ()
+    assert loud.stats == quiet.stats
+    assert loud.keys() == quiet.keys()
+    for copier in COPIERS.values():
+        assert copier(quiet).set("new", 1, 200.0) == ()

@@ -19,6 +19,7 @@ from pepperpy.caching.core import (
     FIFOPolicy,
     LFUPolicy,
     LRUPolicy,
+    OrderedStorePolicy,
     RandomPolicy,
     RemovalCause,
     make_policy,
@@ -372,3 +373,25 @@ def test_a_policy_object_is_used_as_given() -> None:
 def test_unknown_policies_are_configuration_errors(bad: object) -> None:
     with pytest.raises(ConfigurationError):
         make_policy(bad)  # type: ignore[arg-type]
+
+
+STORE_POLICIES = [
+    name for name in POLICY_NAMES if isinstance(make_policy(name), OrderedStorePolicy)
+]
+
+
+@pytest.mark.parametrize("name", STORE_POLICIES)
+def test_an_ordered_store_is_the_tracked_keys_in_eviction_order(name: str) -> None:
+    """What an engine relies on when it keeps its values in the policy's store."""
+    policy = filled(name)
+    assert isinstance(policy, OrderedStorePolicy)
+    store = policy.ordered_store()
+    for key in ("k1", "k4", "k1"):
+        policy.record_access(key)
+        recorder = policy.access_recorder()
+        if recorder is not None:
+            assert recorder.__self__ is store  # type: ignore[attr-defined]
+    policy.record_remove("k2")
+    assert sorted(store) == sorted(set(KEYS) - {"k2"})
+    order = list(store)
+    assert drain(policy) == order

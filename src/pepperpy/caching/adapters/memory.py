@@ -82,7 +82,9 @@ class MemoryCache(CacheBackend):
             raise ConfigurationError(f"clock must be a callable or None; got {clock!r}")
         if on_evict is not None and not callable(on_evict):
             raise ConfigurationError(f"on_evict must be a callable or None; got {on_evict!r}")
-        self._bind(CacheEngine(max_size, policy, default_ttl), clock, on_evict)
+        # Without a listener nobody reads the removal records: the engine skips them.
+        engine = CacheEngine(max_size, policy, default_ttl, removals=on_evict is not None)
+        self._bind(engine, clock, on_evict)
 
     def _bind(
         self, engine: CacheEngine, clock: Clock | None, on_evict: RemovalListener | None

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import copy
 import heapq
+from collections import OrderedDict
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final, final
 
 from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
-from .errors import ConfigurationError
+from .errors import CacheError, ConfigurationError
 from .keys import bad_key, check_prefix
 from .policies import (
     AdmissionPolicy,
     CachePolicy,
     CapacityAwarePolicy,
+    OrderedStorePolicy,
     check_capacity,
     make_policy,
 )
@@ -45,12 +47,18 @@ class CacheEngine:
 
     ``max_size`` bounds the number of entries (``None``: unbounded); ``policy`` chooses
     what to evict (a :class:`CachePolicy` or a name such as ``"lru"``); ``default_ttl``
-    applies to writes that give no TTL.
+    applies to writes that give no TTL. With ``removals=False`` writes and
+    :meth:`expire` return the empty tuple instead of what they removed (the counters
+    still count it): a caller with no one to tell saves building the records.
 
     Reads return the value or :data:`MISS`. An expired entry is a miss as soon as its
     deadline is reached (``expires_at <= now``); it stays in memory until a write or
     :meth:`expire` reclaims it, and each reclaimed entry comes back as a
     :class:`Removal`, as does each eviction, so the caller can report them.
+
+    Where the policy keeps its order in one ``OrderedDict`` (LRU, FIFO: an
+    :class:`~pepperpy.caching.OrderedStorePolicy`), the engine keeps the values in that
+    same dict, so each call touches one dict. :data:`MISS` itself cannot be stored.
 
     ``copy.copy``, ``copy.deepcopy`` and ``pickle`` give an independent engine: its
     own entries, deadlines, policy state and counters (a shallow copy shares the
@@ -69,7 +77,9 @@ class CacheEngine:
         "_max_size",
         "_misses",
         "_on_hit",
+        "_ordered",
         "_policy",
+        "_quiet",
         "_rejections",
         "_values",
     )
@@ -79,6 +89,8 @@ class CacheEngine:
         max_size: int | None = None,
         policy: CachePolicy | str = "lru",
         default_ttl: TTL = None,
+        *,
+        removals: bool = True,
     ) -> None:
         max_size = check_capacity(max_size)
         seconds = normalize_ttl(default_ttl)
@@ -88,7 +100,7 @@ class CacheEngine:
         if isinstance(chosen, CapacityAwarePolicy):
             chosen.bind_capacity(max_size)
         # (deadline, key) pairs; a pair is stale once _deadlines disagrees with it.
-        self._restore(max_size, seconds, chosen, {}, {}, [], (0, 0, 0, 0, 0))
+        self._restore(max_size, seconds, chosen, {}, {}, [], (0, 0, 0, 0, 0), removals)
 
     def _restore(
         self,
@@ -99,14 +111,20 @@ class CacheEngine:
         deadlines: dict[str, float],
         heap: list[tuple[float, str]],
         counters: tuple[int, int, int, int, int],
+        removals: bool,
     ) -> None:
-        """Set every field from the engine's state; the derived ones are made afresh."""
+        """Set every field from the engine's state; the derived ones are made afresh.
+
+        With a policy that offers its ordered store, ``values`` is that store."""
+        self._quiet = not removals
         self._max_size = max_size
         self._default_ttl = default_ttl
         self._policy = policy
         self._on_hit = policy.access_recorder()
         self._admission = policy.last_rejected if isinstance(policy, AdmissionPolicy) else None
-        self._values: dict[str, Any] = values
+        ordered = policy.ordered_store() if isinstance(policy, OrderedStorePolicy) else None
+        self._ordered: OrderedDict[str, Any] | None = ordered
+        self._values: dict[str, Any] = values if ordered is None else ordered
         self._deadlines: dict[str, float] = deadlines
         self._deadlines_view: Mapping[str, float] = MappingProxyType(deadlines)
         self._heap: list[tuple[float, str]] = heap
@@ -119,21 +137,21 @@ class CacheEngine:
 
         ``now`` matters only for keys that have a TTL (see :attr:`deadlines`).
         """
-        values = self._values
         try:
-            found = key in values
+            value = self._values.get(key, MISS)
         except TypeError:
             raise bad_key(key) from None
-        if found:
+        if value is not MISS:
             if self._deadlines:
                 expires_at = self._deadlines.get(key)
                 if expires_at is not None and expires_at <= now:
                     self._misses += 1
                     return MISS
-            if self._on_hit is not None:
-                self._on_hit(key)
+            on_hit = self._on_hit
+            if on_hit is not None:
+                on_hit(key)
             self._hits += 1
-            return values[key]
+            return value
         if not isinstance(key, str):
             raise bad_key(key)
         self._misses += 1
@@ -174,6 +192,8 @@ class CacheEngine:
         tuple). A full cache makes room among the entries it holds before the new key
         joins, so the key just written is never the one that leaves.
         """
+        if value is MISS:
+            raise CacheError("MISS is the engine's answer for 'no value'; it cannot be stored")
         seconds = self._default_ttl if ttl is None else normalize_ttl(ttl)
         values = self._values
         deadlines = self._deadlines
@@ -194,15 +214,32 @@ class CacheEngine:
             raise bad_key(key)
         if present:
             self._drop(key)  # expired: the new value starts afresh
-        if self._max_size is not None and len(values) >= self._max_size:
-            removed = self._make_room(now)
+        max_size = self._max_size
+        if max_size is not None and len(values) >= max_size:
+            ordered = self._ordered
+            heap = self._heap
+            if ordered is None or (heap and heap[0][0] <= now):
+                removed = self._make_room(now)
+            else:
+                # The usual eviction, inline: the store's first key is the victim.
+                victim, old = ordered.popitem(last=False)
+                if deadlines:
+                    deadlines.pop(victim, None)
+                self._evictions += 1
+                removed = (
+                    _NO_REMOVALS
+                    if self._quiet
+                    else (_new_removal(Removal, (victim, old, _EVICTED)),)
+                )
             values[key] = value
-            self._policy.record_insert(key)
+            if ordered is None:
+                self._policy.record_insert(key)
             if seconds is not None:
                 self._set_deadline(key, now + seconds)
             return removed
         values[key] = value
-        self._policy.record_insert(key)
+        if self._ordered is None:
+            self._policy.record_insert(key)
         if seconds is not None:
             self._set_deadline(key, now + seconds)
         return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
@@ -364,6 +401,7 @@ class CacheEngine:
         dict[str, float],
         list[tuple[float, str]],
         tuple[int, int, int, int, int],
+        bool,
     ]:
         counters = (self._hits, self._misses, self._evictions, self._expirations)
         return (
@@ -374,6 +412,7 @@ class CacheEngine:
             self._deadlines,
             self._heap,
             (*counters, self._rejections),
+            not self._quiet,
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -382,16 +421,20 @@ class CacheEngine:
 
     def __copy__(self) -> CacheEngine:
         """An independent engine holding the same value objects."""
-        max_size, default_ttl, policy, values, deadlines, heap, counters = self._state()
+        max_size, default_ttl, policy, values, deadlines, heap, counters, removals = self._state()
         clone = CacheEngine.__new__(CacheEngine)
+        # A policy may hold the values (its ordered store): the memo keeps them as they
+        # are while the policy's own structures are copied.
+        shared: dict[int, Any] = {id(value): value for value in values.values()}
         clone._restore(
             max_size,
             default_ttl,
-            copy.deepcopy(policy),
+            copy.deepcopy(policy, shared),
             dict(values),
             dict(deadlines),
             list(heap),
             counters,
+            removals,
         )
         return clone
 
@@ -434,7 +477,8 @@ class CacheEngine:
         """Forget ``key`` everywhere; its heap pair goes stale. Returns the value."""
         value = self._values.pop(key)
         self._deadlines.pop(key, None)
-        self._policy.record_remove(key)
+        if self._ordered is None:
+            self._policy.record_remove(key)
         return value
 
     def _reclaim(self, now: float, limit: int | None) -> tuple[Removal, ...]:
@@ -449,24 +493,30 @@ class CacheEngine:
         if not removed:
             return _NO_REMOVALS
         self._expirations += len(removed)
-        return tuple(removed)
+        return _NO_REMOVALS if self._quiet else tuple(removed)
 
     def _make_room(self, now: float) -> tuple[Removal, ...]:
         """The cache is full and a key is about to join: reclaim expired entries, else
         evict one that is stored now."""
         if self._heap and self._heap[0][0] <= now:
+            expirations = self._expirations
             removed = self._reclaim(now, _RECLAIM_PER_WRITE)
-            if removed:
+            if self._expirations != expirations:
                 return removed
-        victim = self._policy.pop_victim()
-        value = self._values.pop(victim)
+        if self._ordered is not None:
+            victim, value = self._ordered.popitem(last=False)
+        else:
+            victim = self._policy.pop_victim()
+            value = self._values.pop(victim)
         if self._deadlines:
             self._deadlines.pop(victim, None)
+        cause = _EVICTED
         if self._admission is not None and self._admission():
             self._rejections += 1
-            return (_new_removal(Removal, (victim, value, _REJECTED)),)
-        self._evictions += 1
-        return (_new_removal(Removal, (victim, value, _EVICTED)),)
+            cause = _REJECTED
+        else:
+            self._evictions += 1
+        return _NO_REMOVALS if self._quiet else (_new_removal(Removal, (victim, value, cause)),)
 
 
 def _unpickle_engine(
@@ -477,7 +527,8 @@ def _unpickle_engine(
     deadlines: dict[str, float],
     heap: list[tuple[float, str]],
     counters: tuple[int, int, int, int, int],
+    removals: bool,
 ) -> CacheEngine:
     engine = CacheEngine.__new__(CacheEngine)
-    engine._restore(max_size, default_ttl, policy, values, deadlines, heap, counters)
+    engine._restore(max_size, default_ttl, policy, values, deadlines, heap, counters, removals)
     return engine

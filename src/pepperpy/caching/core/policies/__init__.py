@@ -10,6 +10,7 @@ from .base import (
     AdmissionPolicy,
     CachePolicy,
     CapacityAwarePolicy,
+    OrderedStorePolicy,
     check_capacity,
 )
 from .fifo import FIFOPolicy
@@ -29,6 +30,7 @@ __all__ = (
     "FIFOPolicy",
     "LFUPolicy",
     "LRUPolicy",
+    "OrderedStorePolicy",
     "RandomPolicy",
     "S3FIFOPolicy",
     "SIEVEPolicy",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import ConfigurationError
 
@@ -12,6 +13,7 @@ __all__ = (
     "AdmissionPolicy",
     "CachePolicy",
     "CapacityAwarePolicy",
+    "OrderedStorePolicy",
     "check_capacity",
 )
 
@@ -77,6 +79,25 @@ class CapacityAwarePolicy(CachePolicy, Protocol):
 
     def bind_capacity(self, max_size: int | None) -> None:
         """Size for a cache of ``max_size`` keys (``None``: unbounded); tracks no key yet."""
+        ...
+
+
+@runtime_checkable
+class OrderedStorePolicy(CachePolicy, Protocol):
+    """A policy whose whole state is one ``OrderedDict`` of its keys, the next victim
+    first (LRU, FIFO), and that lets a cache keep its values in that very dict, so a
+    read or a write touches one dict instead of two.
+
+    A cache that takes the store (:meth:`ordered_store`) keeps every value there and
+    no longer calls :meth:`record_insert`, :meth:`record_remove` or
+    :meth:`pop_victim`: storing a new key (at the end) is the insert, deleting it is
+    the remove, ``popitem(last=False)`` is the eviction, and overwriting a key keeps
+    its place. It still calls the :meth:`access_recorder` on every hit and
+    overwrite. Used on its own, the policy keeps ``None`` as every value.
+    """
+
+    def ordered_store(self) -> OrderedDict[str, Any]:
+        """The ``OrderedDict`` of the tracked keys, in eviction order."""
         ...
 
 
