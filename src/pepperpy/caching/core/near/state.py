@@ -85,6 +85,10 @@ class NearState:
             self.local_hits += 1
         return value
 
+    def holds(self, key: str, now: float) -> bool:
+        """Whether the local copy holds a live value of ``key`` (counts nothing)."""
+        return self._engine.contains(key, now)
+
     def begin(self, key: str) -> int:
         """Mark ``key`` pending before its read is sent; the token to finish it with
         (0 while the channel is down: that read's value will not be kept)."""
@@ -113,6 +117,8 @@ class NearState:
         else:
             mark[_COUNT] -= 1
         if value is MISS or changed > token or self._flushed_at > token or not self._up:
+            return False
+        if ttl is not None and ttl <= 0.0:  # expired as it was read
             return False
         local = self._ttl
         if ttl is not None and (local is None or ttl < local):
