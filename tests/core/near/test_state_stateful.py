@@ -21,6 +21,7 @@ from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
     consumes,
+    initialize,
     invariant,
     precondition,
     rule,
@@ -52,6 +53,14 @@ class NearMachine(RuleBasedStateMachine):
         self.in_transit: list[str] = []  # invalidations sent, not delivered
         self.up = False
         self.now = 0.0
+
+    @initialize()
+    def start(self) -> None:
+        # Most runs start tracked, with a value under every key: the states where
+        # a mistake would show.
+        self.channel_up()
+        for value, key in enumerate(("a", "b", "c")):
+            self.server[key] = value
 
     # -- the channel ----------------------------------------------------------------
 
@@ -131,6 +140,41 @@ class NearMachine(RuleBasedStateMachine):
             read.value = self.server.get(read.key, MISS)
         value = MISS if fail else read.value
         self.state.finish(read.key, read.token, value, self.now, 5.0)
+
+    @rule(key=KEYS, value=VALUES, delivered=st.booleans(), answered_first=st.booleans())
+    def read_raced_by_a_write(
+        self, key: str, value: int, delivered: bool, answered_first: bool
+    ) -> None:
+        """The classic race in one step: a write lands around the read's answer, and
+        its invalidation arrives before or after the reply."""
+        token = self.state.begin(key)
+        if answered_first:
+            answer = self.server.get(key, MISS)
+            self.other_client_writes(key, value)
+        else:
+            self.other_client_writes(key, value)
+            answer = self.server.get(key, MISS)
+        if delivered and key in self.in_transit:
+            self.in_transit.remove(key)
+            self.state.invalidate([key])
+        self.state.finish(key, token, answer, self.now, None)
+
+    @rule(key=KEYS, value=VALUES, lost=st.booleans())
+    def read_spanning_a_flush(self, key: str, value: int, lost: bool) -> None:
+        """A read answered before the channel was lost (or the server flushed) and
+        taken after: a change in between may never be reported."""
+        token = self.state.begin(key)
+        answer = self.server.get(key, MISS)
+        if lost:
+            self.channel_lost()
+            self.other_client_writes(key, value)
+            self.channel_up()
+        else:
+            self.server_flushes()
+            if FLUSH in self.in_transit:  # sent only while tracked
+                self.in_transit.remove(FLUSH)
+                self.state.flush()
+        self.state.finish(key, token, answer, self.now, None)
 
     @rule(key=KEYS)
     def local_read(self, key: str) -> None:
