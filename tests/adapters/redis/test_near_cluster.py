@@ -16,7 +16,7 @@ from pepperpy.caching.core.remote.slots import key_slot
 
 from .near_helpers import local, near_up, until
 from .servers import RedisServer
-from .test_cluster_faults import _node_id, _slots_of
+from .test_cluster_faults import _node_id, _shards, _slots_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
@@ -126,3 +126,57 @@ async def test_reshard_while_reading(own_cluster: list[RedisServer], tracking: s
         assert near.stats.near.local_hits > 0
     assert during > 100
     assert _slots_of(source, target.port) == before + 1000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("own_cluster", [1], indirect=True)
+async def test_failover_flushes_and_tracks_the_new_primary(own_cluster: list[RedisServer]) -> None:
+    """A primary dies: the local copy is flushed at once; once its replica is promoted,
+    tracking covers the new primary (a write there invalidates)."""
+    by_port = {node.port: node for node in own_cluster}
+    shards = _shards(own_cluster[0])
+    shard = next(s for s in shards if s[b"slots"][0] == 0)
+    primary = next(n for n in shard[b"nodes"] if n[b"role"] == b"master")
+    replica = next(n for n in shard[b"nodes"] if n[b"role"] == b"replica")
+    victim, heir = by_port[primary[b"port"]], by_port[replica[b"port"]]
+    survivor = next(n for n in own_cluster if n not in (victim, heir))
+    keys = [f"k{i}" for i in range(100)]
+    on_victim = [k for k in keys if key_slot(f"nf:{k}".encode()) <= 5000][:10]
+    elsewhere = [k for k in keys if key_slot(f"nf:{k}".encode()) > 5461][:10]
+    cache = RedisCache(
+        startup_nodes=[("127.0.0.1", survivor.port)],
+        namespace="nf",
+        timeout=0.5,
+        near_cache=NearCache(),
+    )
+    async with cache:
+        await near_up(cache)
+        await cache.set_many({k: k for k in keys})
+        with victim.client() as client:
+            assert client.execute_command("WAIT", 1, 5000) >= 1
+        assert await cache._sync_near()
+        assert await cache.get_many(keys) == {k: k for k in keys}
+        assert all(local(cache, k) for k in elsewhere)
+        victim.kill()
+        await until(lambda: not any(local(cache, k) for k in keys), "flushed at once")
+        # With no read to make the cache notice, the channels find the new primary.
+        await until(
+            lambda: cache._near is not None and ("127.0.0.1", heir.port) in cache._near.addresses,
+            "a channel on the promoted replica",
+        )
+        with anyio.fail_after(30):
+            while True:  # errors only until the replica is promoted and learned
+                try:
+                    assert await cache.get(on_victim[0]) == on_victim[0]
+                    break
+                except BackendError:
+                    await anyio.sleep(0.05)
+        await near_up(cache)
+        assert cache._near is not None
+        assert ("127.0.0.1", heir.port) in cache._near.addresses
+        assert await cache.get(on_victim[0]) == on_victim[0]
+        assert local(cache, on_victim[0])
+        with heir.client() as client:
+            client.set(f"nf:{on_victim[0]}", b'"changed"')
+        await until(lambda: not local(cache, on_victim[0]), "the new primary's change reported")
+        assert await cache.get(on_victim[0]) == "changed"

@@ -23,6 +23,7 @@ completed before it was published.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -160,6 +161,7 @@ class NearTracker:
                 except BackendError as error:
                     failures += 1
                     _log.info("near cache: setting up invalidations failed: %s", error)
+                    await self._relearn(runner)
                 except Exception:  # a bug here must not cancel the task that entered the cache
                     failures += 1
                     _log.exception("near cache: the invalidation channels failed")
@@ -170,6 +172,13 @@ class NearTracker:
         finally:
             self._runner = None
             runner.links.session_for = None
+
+    @staticmethod
+    async def _relearn(runner: Runner) -> None:
+        # A primary that cannot be reached may have been replaced (failover): learn
+        # the layout, even if no read comes to make the runner do it.
+        with contextlib.suppress(BackendError):
+            await runner.refresh()
 
     async def _open(self, runner: Runner, restart: anyio.Event) -> None:
         deadline = runner.deadline()

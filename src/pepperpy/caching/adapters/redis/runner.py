@@ -211,6 +211,10 @@ class Runner:
             await self._refresh(self._clock() + self.timeout)
         return routes.primaries
 
+    async def refresh(self) -> None:
+        """Learn the cluster's slot table again now (nothing on a single server)."""
+        await self._refresh(self._clock() + self.timeout)
+
     async def _refresh(self, deadline: float, *, force: bool = True) -> None:
         """Learn the slot table (once at a time; at most every few milliseconds)."""
         routes = self.routes
