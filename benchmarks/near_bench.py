@@ -9,12 +9,15 @@ contenders run in the same process, interleaved in slices, on asyncio and on tri
 The workload: ``--keys`` keys, read by one task in a Zipf order (exponent
 ``--zipf``), one write in a hundred operations made by *another client* (a
 separate connection, through a RedisCache without near cache, in a task of its own
-so the reader does not wait for it). Every write changes a key the reader reads, so
-the near cache gets an invalidation for each. Reported: reads/s (median slice), the
-ratio (goal: >= 50x), and for the near cache its miss ratio (reads that went to
-Redis) and the invalidations it received.
+so the reader does not wait for it), each contender in a namespace of its own. The
+written keys are drawn like the reads (``--writes zipf``, the default: the hot keys
+change most, and each write costs the near cache a read from Redis soon after) or
+uniformly (``--writes uniform``: most writes hit keys rarely read). Reported:
+operations/s (median slice), the ratio (goal: >= 50x), and for the near cache its
+miss ratio (reads that went to Redis) and the invalidations it received.
 
     PYTHONPATH=src python benchmarks/near_bench.py
+    PYTHONPATH=src python benchmarks/near_bench.py --writes uniform
     PYTHONPATH=src python benchmarks/near_bench.py --ops 50000 --rounds 5
 """
 
@@ -35,7 +38,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
-import anyio.lowlevel
 import redis
 
 from pepperpy.caching import NearCache, RedisCache
@@ -87,32 +89,41 @@ def zipf_order(keys: int, exponent: float, count: int, seed: int) -> list[str]:
 Bench = Callable[[int], Awaitable[None]]
 
 
-def workload(reader: RedisCache, writer: RedisCache, order: list[str]) -> Bench:
-    """A bench of ``ops`` operations: reads through ``reader``; every hundredth a write
-    handed to the writer task (another connection) without waiting for it."""
+def workload(reader: RedisCache, writer: RedisCache, order: list[str], writes: list[str]) -> Bench:
+    """A bench of ``ops`` operations: reads through ``reader`` of the keys in ``order``;
+    every hundredth a write of the next key of ``writes``, handed to the writer task
+    (another connection) without waiting for it."""
     position = 0
+    next_write = 0
     version = 0
+    sent = written = 0
+    caught_up = anyio.Event()
     send, receive = anyio.create_memory_object_stream[str](10_000)
 
     async def write() -> None:
-        nonlocal version
+        nonlocal version, written
         async for key in receive:
             version += 1
             await writer.set(key, {**VALUE, "version": version})
+            written += 1
+            if written == sent:
+                caught_up.set()
 
     async def run(ops: int) -> None:
-        nonlocal position
+        nonlocal position, next_write, sent, caught_up
         size = len(order)
         get = reader.get
         for index in range(ops):
-            key = order[position]
-            position = (position + 1) % size
             if index % WRITE_EVERY == WRITE_EVERY - 1:
-                send.send_nowait(key)
+                sent += 1
+                send.send_nowait(writes[next_write])
+                next_write = (next_write + 1) % len(writes)
             else:
-                await get(key)
-        while receive.statistics().current_buffer_used:  # writes count in the time
-            await anyio.lowlevel.checkpoint()
+                await get(order[position])
+                position = (position + 1) % size
+        if written < sent:  # the writes count in the time
+            await caught_up.wait()
+        caught_up = anyio.Event()
 
     run.writer = write  # type: ignore[attr-defined]
     run.close = send.close  # type: ignore[attr-defined]
@@ -135,9 +146,14 @@ def run_round(backend: str, port: int, args: argparse.Namespace, results: Result
             await plain_writer.set_many(every)
             await near_writer.set_many(every)
             orders = [zipf_order(args.keys, args.zipf, 200_000, seed) for seed in (1, 2)]
+            if args.writes == "zipf":  # the hot keys change most: the harder case
+                writes = [zipf_order(args.keys, args.zipf, 20_000, seed) for seed in (3, 4)]
+            else:
+                rng = random.Random(5)
+                writes = [[f"k{rng.randrange(args.keys)}" for _ in range(20_000)]] * 2
             benches = {
-                "RedisCache": workload(plain, plain_writer, orders[0]),
-                "RedisCache + NearCache": workload(near, near_writer, orders[1]),
+                "RedisCache": workload(plain, plain_writer, orders[0], writes[0]),
+                "RedisCache + NearCache": workload(near, near_writer, orders[1], writes[1]),
             }
             for bench in benches.values():
                 group.start_soon(bench.writer)  # type: ignore[attr-defined]
@@ -201,6 +217,13 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=10_000, help="distinct keys")
     parser.add_argument("--zipf", type=float, default=1.1, help="Zipf exponent of the reads")
     parser.add_argument("--near-size", type=int, default=10_000, help="NearCache max_size")
+    parser.add_argument(
+        "--writes",
+        choices=("zipf", "uniform"),
+        default="zipf",
+        help="which keys the other client writes: drawn like the reads (the hot keys"
+        " change most), or uniformly",
+    )
     args = parser.parse_args()
     rng = random.Random()
     results: Results = {}
@@ -216,7 +239,7 @@ def main() -> None:
             server.wait()
     print(
         f"{args.keys:,} keys, Zipf {args.zipf}, near cache max_size {args.near_size:,},"
-        f" 1 write in {WRITE_EVERY} operations by another client"
+        f" 1 write in {WRITE_EVERY} operations by another client ({args.writes} keys)"
     )
     report(results)
 
