@@ -1,24 +1,20 @@
 """Copying keys of every type between two RedisCaches: the core's copy plans, run.
 
 The plans (:mod:`~pepperpy.caching.core.remote.copy_plans`) decide everything: what
-to send, what each reply means, when to copy by type. This runs them on the source
-and the target in turn, a page of keys at a time.
+to send, what each reply means, when to copy by type. This runs each plan on the
+store it names, a page of keys at a time.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Final, final
+from typing import Any, final
 
-from ...core.remote.copy_plans import Contents, Dumped, KeyCopy, RedisCopy
-from ...core.remote.copy_rules import Verdict, payload_type
+from ...core.remote.copy_plans import SOURCE, KeyCopy, RedisCopy
 from ...core.remote.scan import ScanWalk
 from .cache import RedisCache
 
 __all__ = ("RedisCopier",)
-
-_WOULD_RESTORE: Final = "would be restored"
-_WOULD_REBUILD: Final = "would be rebuilt by type"
 
 
 @final
@@ -65,43 +61,15 @@ class RedisCopier:
 
     async def copy(self, keys: list[bytes], *, dry_run: bool = False) -> list[KeyCopy]:
         """Copy ``keys`` (or, with ``dry_run``, read them only); the fate of each."""
-        plans = self.plans
-        done: list[KeyCopy] = []
-        by_type: list[bytes] = []
-        if plans.refusal is not None:  # DUMP/RESTORE was refused before: by type at once
-            by_type = keys
-        else:
-            payloads: list[Dumped] = []
-            for item in await self._source._execute(plans.dump(keys)):
-                if isinstance(item, Dumped):
-                    payloads.append(item)
-                elif item.verdict is Verdict.REFUSED:
-                    by_type.append(item.key)
-                else:
-                    done.append(item)
-            if dry_run:
-                done.extend(
-                    KeyCopy(item.key, Verdict.DONE, payload_type(item.payload), _WOULD_RESTORE)
-                    for item in payloads
-                )
-            elif payloads:
-                for copied in await self._target._execute(plans.restore(payloads)):
-                    if copied.verdict is Verdict.REFUSED:
-                        by_type.append(copied.key)
-                    else:
-                        done.append(copied)
-        if by_type:
-            contents: list[Contents] = []
-            for read in await self._source._execute(plans.read_by_type(by_type)):
-                if isinstance(read, Contents):
-                    contents.append(read)
-                else:
-                    done.append(read)
-            if dry_run:
-                done.extend(
-                    KeyCopy(item.key, Verdict.DONE, item.kind, _WOULD_REBUILD) for item in contents
-                )
-            elif contents:
-                rebuilt: list[KeyCopy] = await self._target._execute(plans.rebuild(contents))
-                done.extend(rebuilt)
-        return done
+        job = self.plans.page(keys, dry_run=dry_run)
+        result: Any = None
+        try:
+            while True:
+                store, plan = job.send(result)
+                cache = self._source if store == SOURCE else self._target
+                result = await cache._execute(plan)
+        except StopIteration as stop:
+            done: list[KeyCopy] = stop.value
+            return done
+        finally:
+            job.close()

@@ -14,7 +14,8 @@ A page of source keys goes through at most four plans, each a round trip or two:
 4. :meth:`RedisCopy.rebuild` (target) writes them back with ``SET``, ``HSET``,
    ``RPUSH``, ``SADD``, ``ZADD``, ``XADD`` and ``PEXPIRE``.
 
-A refusal is remembered (:attr:`RedisCopy.refusal`): once the target refused a
+:meth:`RedisCopy.page` chains them for a page of keys. A refusal is remembered
+(:attr:`RedisCopy.refusal`): once the target refused a
 payload, later pages skip DUMP/RESTORE and go by type. A rebuilt key is written
 with several commands, not atomically: a reader of the target may see it partly
 written while the copy runs. A stream is rebuilt from its entries only (its consumer
@@ -24,8 +25,8 @@ the copy outlives the original by at most the time the copy took.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final, NamedTuple, final
+from collections.abc import Generator, Sequence
+from typing import Any, Final, NamedTuple, TypeAlias, final
 
 from ..resp import ErrorReply, Reply, encode_command
 from .commands import pack_rounds
@@ -41,10 +42,14 @@ from .copy_rules import (
 from .plans import ANY, Rounds, RoundsGenerator, Step
 from .slots import key_slot
 
-__all__ = ("Contents", "Dumped", "KeyCopy", "RedisCopy")
+__all__ = ("SOURCE", "TARGET", "Contents", "CopyJob", "Dumped", "KeyCopy", "RedisCopy")
 
+SOURCE: Final = "source"
+TARGET: Final = "target"
 RESTORED: Final = "restored"
 REBUILT: Final = "rebuilt by type"
+WOULD_RESTORE: Final = "would be restored"
+WOULD_REBUILD: Final = "would be rebuilt by type"
 _EXISTS: Final = "the target already holds this key (copy with replace to overwrite it)"
 _READS: Final[dict[str, tuple[bytes, *tuple[bytes | int, ...]]]] = {
     "string": (b"GET",),
@@ -90,6 +95,10 @@ class Contents(NamedTuple):
     kind: str
     millis: int | None
     items: list[Reply]
+
+
+CopyJob: TypeAlias = Generator[tuple[str, Rounds[Any]], Any, list[KeyCopy]]
+"""A page's copy (:meth:`RedisCopy.page`): yields ``(store, plan)``, is sent results."""
 
 
 def _message(reply: Reply) -> str:
@@ -195,6 +204,56 @@ class RedisCopy:
         if self.refusal is None:
             self.refusal = note
         return note
+
+    # -- a page of keys, from end to end -------------------------------------------------
+
+    def page(self, keys: Sequence[bytes], *, dry_run: bool = False) -> CopyJob:
+        """The whole copy of ``keys``: a generator that yields ``(store, plan)``
+        (``store`` is ``"source"`` or ``"target"``), is sent each plan's result, and
+        returns the fate of every key. With ``dry_run`` only the source is read."""
+        done: list[KeyCopy] = []
+        by_type: list[bytes] = []
+        if self.refusal is not None:  # DUMP/RESTORE was refused before: by type at once
+            by_type = list(keys)
+        else:
+            payloads: list[Dumped] = []
+            dumped: list[Dumped | KeyCopy] = yield SOURCE, self.dump(keys)
+            for item in dumped:
+                if isinstance(item, Dumped):
+                    payloads.append(item)
+                elif item.verdict is Verdict.REFUSED:
+                    by_type.append(item.key)
+                else:
+                    done.append(item)
+            if dry_run:
+                done.extend(
+                    KeyCopy(item.key, Verdict.DONE, payload_type(item.payload), WOULD_RESTORE)
+                    for item in payloads
+                )
+            elif payloads:
+                restored: list[KeyCopy] = yield TARGET, self.restore(payloads)
+                for copied in restored:
+                    if copied.verdict is Verdict.REFUSED:
+                        by_type.append(copied.key)
+                    else:
+                        done.append(copied)
+        if by_type:
+            contents: list[Contents] = []
+            read: list[Contents | KeyCopy] = yield SOURCE, self.read_by_type(by_type)
+            for entry in read:
+                if isinstance(entry, Contents):
+                    contents.append(entry)
+                else:
+                    done.append(entry)
+            if dry_run:
+                done.extend(
+                    KeyCopy(entry.key, Verdict.DONE, entry.kind, WOULD_REBUILD)
+                    for entry in contents
+                )
+            elif contents:
+                rebuilt: list[KeyCopy] = yield TARGET, self.rebuild(contents)
+                done.extend(rebuilt)
+        return done
 
     # -- 1. DUMP --------------------------------------------------------------------------
 
