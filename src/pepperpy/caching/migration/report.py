@@ -74,7 +74,7 @@ class MigrationReport:
         return self.count(Outcome.FAILED)
 
     def breakdown(self) -> str:
-        """How the copied keys were copied, from :attr:`notes`, most frequent first
+        """How the copied keys were copied, from ``notes``, most frequent first
         (``"12 string restored, 3 hash restored"``); empty without notes."""
         counts = Counter(
             note for key, note in self.notes.items() if self.outcomes.get(key) is Outcome.COPIED
