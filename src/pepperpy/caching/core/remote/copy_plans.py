@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from typing import Any, Final, NamedTuple, TypeAlias, final
 
-from ..resp import ErrorReply, Reply, encode_command
+from ..resp import ErrorReply, Reply, encode_command, encode_key_command
 from .commands import pack_rounds
 from .copy_rules import (
     GONE,
@@ -268,8 +268,8 @@ class RedisCopy:
             steps = []
             for key in page:
                 target = self._source(key)
-                steps.append(Step(encode_command((b"PTTL", key)), target))
-                steps.append(Step(encode_command((b"DUMP", key)), target))
+                steps.append(Step(encode_key_command(b"PTTL", key), target))
+                steps.append(Step(encode_key_command(b"DUMP", key), target))
             replies = yield steps
             for index, key in enumerate(page):
                 found.append(self._dumped(key, replies[2 * index], replies[2 * index + 1]))
