@@ -193,6 +193,18 @@ async def test_a_cluster_as_the_target(
     _assert_copied(raw, namespace, raw_cluster, f"{namespace}:")
     assert raw_cluster.lrange(f"{namespace}:many299", 0, -1) == [b"299"]
 
+    # And from the cluster (every primary scanned) to another namespace of it.
+    async with (
+        RedisCache(port=redis_cluster[0].port, host="127.0.0.1", cluster=True,
+                   namespace=namespace) as source,
+        RedisCache(port=redis_cluster[1].port, host="127.0.0.1", cluster=True,
+                   namespace=f"{namespace}b") as target,
+    ):  # fmt: skip
+        again = await MigrationHelper.copy_redis(source, target, batch_size=100)
+    assert again.copied == len(KINDS) + 300
+    _assert_copied(raw, namespace, raw_cluster, f"{namespace}b:")
+    assert raw_cluster.lrange(f"{namespace}b:many7", 0, -1) == [b"7"]
+
 
 def test_cli_copies_every_type_and_writes_a_report(
     redis_server: Any,
