@@ -7,7 +7,7 @@ process-wide random generator: time and randomness are arguments.
 from __future__ import annotations
 
 from .engine import CacheEngine
-from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
+from .entry import MISS, CacheEntry, CacheStats, Miss, NearStats, Removal, RemovalCause
 from .errors import (
     BackendError,
     CacheError,
@@ -19,6 +19,7 @@ from .errors import (
     SnapshotError,
     TTLTypeError,
 )
+from .near import NearCache
 from .policies import (
     POLICY_NAMES,
     CachePolicy,
@@ -65,6 +66,8 @@ __all__ = (
     "LFUPolicy",
     "LRUPolicy",
     "Miss",
+    "NearCache",
+    "NearStats",
     "PickleSerializer",
     "RandomPolicy",
     "Removal",
