@@ -399,8 +399,9 @@ class RedisCache(DistributedCache):
     @property
     def stats(self) -> CacheStats:
         """Hits and misses of this cache object, and ``size`` as last counted by
-        :meth:`refresh_stats` (0 before). With a near cache, ``hits`` counts its local
-        hits too, and ``near`` holds its own counters."""
+        :meth:`~pepperpy.caching.DistributedCache.refresh_stats` (0 before). With a
+        near cache, ``hits`` counts its local hits too, and ``near`` holds its own
+        counters."""
         stats = self._ops.stats(self._size)
         tracker = self._tracker
         if tracker is None:
