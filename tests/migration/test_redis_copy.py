@@ -89,16 +89,18 @@ async def test_every_type_is_restored_on_another_server(
 
 
 @anyio_test
+@pytest.mark.parametrize("protocol", [3, 2])  # replies of each shape: maps, pairs, doubles
 async def test_a_target_that_forbids_restore_gets_every_type_rebuilt(
-    redis_server: Any, own_server: Any, raw: Any, namespace: str
+    redis_server: Any, own_server: Any, raw: Any, namespace: str, protocol: int
 ) -> None:
     _fill(raw, namespace)
     with own_server.client() as other:
         user, password = _acl_user(other, "+@all", "-restore")
     url = f"redis://{user}:{password}@127.0.0.1:{own_server.port}/0"
+    options = {"protocol": protocol}
     async with (
-        RedisCache(url=redis_server.url, namespace=namespace) as source,
-        RedisCache(url=url, namespace="v2") as target,
+        RedisCache(url=redis_server.url, namespace=namespace, connection_options=options) as source,
+        RedisCache(url=url, namespace="v2", connection_options=options) as target,
     ):
         report = await MigrationHelper.copy_redis(source, target, batch_size=2)
     assert report.copied == len(KINDS)
