@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar, overload
 
-from ..core.entry import CacheStats
+from anyio.abc import TaskGroup
+
+from ..core.entry import MISS, CacheStats
 from ..core.errors import InvalidKeyError
-from ..core.ttl import TTL
+from ..core.ttl import TTL, normalize_ttl
+from .loading import LoadState, load
 from .single_flight import Flight, single_flight
 
 __all__ = ("CacheBackend", "check_keys")
@@ -43,6 +46,8 @@ class CacheBackend(abc.ABC):
 
     def __init__(self) -> None:
         self._flights: dict[str, Flight] = {}
+        self._loading: LoadState | None = None
+        self._tasks: TaskGroup | None = None
 
     @abc.abstractmethod
     async def get(self, key: str, default: Any = None) -> Any:
@@ -119,17 +124,37 @@ class CacheBackend(abc.ABC):
     # for an async factory (it could be T = the coroutine itself).
     @overload
     async def get_or_set(
-        self, key: str, factory: Callable[[], Awaitable[T]], ttl: TTL = None
+        self,
+        key: str,
+        factory: Callable[[], Awaitable[T]],
+        ttl: TTL = None,
+        *,
+        lock: bool = False,
+        early_refresh: float | None = None,
+        stale_ttl: TTL = None,
     ) -> T: ...
 
     @overload
-    async def get_or_set(self, key: str, factory: Callable[[], T], ttl: TTL = None) -> T: ...
+    async def get_or_set(
+        self,
+        key: str,
+        factory: Callable[[], T],
+        ttl: TTL = None,
+        *,
+        lock: bool = False,
+        early_refresh: float | None = None,
+        stale_ttl: TTL = None,
+    ) -> T: ...
 
     async def get_or_set(
         self,
         key: str,
         factory: Callable[[], T | Awaitable[T]],
         ttl: TTL = None,
+        *,
+        lock: bool = False,
+        early_refresh: float | None = None,
+        stale_ttl: TTL = None,
     ) -> T:
         """The cached value of ``key``, or the result of ``factory()``, stored with ``ttl``.
 
@@ -138,8 +163,60 @@ class CacheBackend(abc.ABC):
         raises, every waiter gets the exception and nothing is stored. If the caller
         running it is cancelled, one of the waiters takes over. No lock is held while
         ``factory`` runs. ``factory`` may be a plain or an async callable.
+
+        ``lock=True`` extends the single flight across processes on a store that has a
+        lock (RedisCache); elsewhere the in-process single flight is all there is to do.
+        ``early_refresh=beta`` (1.0 is a good start) recomputes a value before it
+        expires, with a probability that grows as its expiry nears and with how long
+        ``factory`` took (XFetch). ``stale_ttl=seconds`` keeps a value that long past
+        its TTL, served at once while one refresh runs. Both need a TTL (``ttl`` or the
+        cache's default). Refreshes run in the background inside ``async with cache:``;
+        outside, the caller that starts one waits for it. A failed refresh keeps the
+        old value and logs a warning. A remote cache with ``fail_open=True`` returns
+        the loaded value even when storing it fails.
         """
-        return await single_flight(self, self._flights, key, factory, ttl)
+        if lock is False and early_refresh is None and stale_ttl is None:
+            return await single_flight(self, self._flights, key, factory, ttl)
+        return await load(
+            self, key, factory, ttl, lock=lock, early_refresh=early_refresh, stale_ttl=stale_ttl
+        )
+
+    # -- hooks of get_or_set: stores with something better to offer override them --------
+
+    async def _store_loaded(self, key: str, value: Any, ttl: TTL) -> None:
+        """Store a value ``get_or_set`` loaded (a fail-open store may drop a failed write)."""
+        await self.set(key, value, ttl)
+
+    def _effective_ttl(self, ttl: TTL) -> float | None:
+        """``ttl`` in seconds, the cache's default TTL applied to ``None``."""
+        return normalize_ttl(ttl)
+
+    async def _get_with_ttl(self, key: str) -> tuple[Any, float | None]:
+        """The value of ``key`` (or :data:`MISS`) and its seconds left (``None``: none)."""
+        value = await self.get(key, MISS)
+        if value is MISS:
+            return MISS, None
+        return value, await self.ttl(key)
+
+    async def _load_locked(self, key: str, run: Callable[[], Awaitable[T]]) -> T:
+        """``run()`` under a lock shared with other processes, or the value another
+        holder of the lock stored meanwhile. In-process stores just run it."""
+        return await run()
+
+    def _load_state(self) -> LoadState:
+        state = self._loading
+        if state is None:
+            state = self._loading = LoadState()
+        return state
+
+    def _spawn(self, function: Callable[[], Coroutine[Any, Any, object]]) -> bool:
+        """Start ``function`` in the cache's background task group; ``False`` if the
+        cache has none (it is not inside ``async with``)."""
+        tasks = self._tasks
+        if tasks is None:
+            return False
+        tasks.start_soon(function)
+        return True
 
     async def aclose(self) -> None:  # noqa: B027 - a hook: most stores hold nothing
         """Release resources (connections, background tasks). The cache can be entered

@@ -10,20 +10,26 @@ here when the cache is fail-open.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, TypeVar
+
+import anyio
 
 from ..core.entry import MISS, CacheStats
 from ..core.errors import BackendError, ConfigurationError
-from ..core.remote import KeySpace
+from ..core.loading import CircuitBreaker, WarningLimiter
+from ..core.remote import KeySpace, atomic
 from ..core.remote.operations import RedisOperations
 from ..core.remote.plans import Plan, Target
 from ..core.remote.scan import ScanWalk
 from ..core.serializers import Serializer, resolve_serializer
 from ..core.ttl import TTL, normalize_ttl
 from .backend import CacheBackend
+from .remote_loading import RemoteLock
 
 __all__ = ("DistributedCache", "check_timeout")
 
@@ -50,7 +56,20 @@ class DistributedCache(CacheBackend):
     ``timeout`` (seconds) bounds each operation. With ``fail_open=True``, a read that
     fails because the store is unreachable or too slow (``BackendError``) is logged
     on the ``pepperpy.caching`` logger, counted as a miss (and in
-    :attr:`failed_reads`), and answered as a miss; writes still raise.
+    :attr:`failed_reads`), and answered as a miss; a write of a value that
+    ``get_or_set`` (or ``@cached``) loaded is dropped, counted in ``failed_writes``
+    and logged, and the value returned; other writes still raise. Warnings are
+    rate-limited: one per kind (read, write) every ``warn_interval`` seconds, the
+    next one saying how many were suppressed meanwhile.
+
+    ``circuit_breaker`` (a :class:`~pepperpy.caching.CircuitBreaker`, off by default)
+    stops sending operations to a store that failed that many times in a row, for
+    its cool-down: they fail at once with ``BackendError`` (answered as misses when
+    fail-open) instead of each waiting for its timeout. ``stats.breaker`` reports it.
+
+    ``lock_lease`` and ``lock_wait`` (seconds) set the cross-process lock of
+    ``get_or_set(..., lock=True)``: its lease, renewed while the loader runs, and how
+    long a process waits for another's load before it runs the loader itself.
 
     Stored data that cannot be decoded raises ``SerializationError`` in every mode.
 
@@ -67,6 +86,10 @@ class DistributedCache(CacheBackend):
         timeout: float = 5.0,
         fail_open: bool = False,
         cluster: bool = False,
+        circuit_breaker: CircuitBreaker | None = None,
+        warn_interval: float = 60.0,
+        lock_lease: float = 10.0,
+        lock_wait: float = 30.0,
     ) -> None:
         super().__init__()
         self._ops = RedisOperations(
@@ -78,6 +101,18 @@ class DistributedCache(CacheBackend):
         self._timeout = check_timeout(timeout)
         self._fail_open = bool(fail_open)
         self._size = 0
+        self._failed_writes = 0
+        self._warnings = WarningLimiter(warn_interval)
+        self._lock = RemoteLock(self, lock_lease, lock_wait)
+        if circuit_breaker is not None and not isinstance(circuit_breaker, CircuitBreaker):
+            raise ConfigurationError(
+                f"circuit_breaker must be a CircuitBreaker or None; got {circuit_breaker!r}"
+            )
+        self._breaker = circuit_breaker
+        if circuit_breaker is not None:
+            # Only a cache with a breaker pays for it: the plain path stays the store's own.
+            self._unguarded = self._execute
+            self._execute = self._guarded  # type: ignore[method-assign]
 
     # -- what a store supplies ----------------------------------------------------------
 
@@ -111,12 +146,74 @@ class DistributedCache(CacheBackend):
         """Reads answered as misses because the store failed (``fail_open=True``)."""
         return self._ops.failed_reads
 
+    @property
+    def failed_writes(self) -> int:
+        """Loaded values not stored because the store failed (``fail_open=True``)."""
+        return self._failed_writes
+
+    @property
+    def circuit_breaker(self) -> CircuitBreaker | None:
+        """The circuit breaker, if the cache has one."""
+        return self._breaker
+
+    def _warn(self, kind: str, message: str, error: BackendError) -> None:
+        suppressed = self._warnings.allow(kind, time.monotonic())
+        if suppressed is None:
+            return
+        more = f" ({suppressed} similar warnings suppressed)" if suppressed else ""
+        _log.warning("%s (fail_open)%s: %s", message, more, error)
+
     def _read_failed(self, error: BackendError, lookups: int) -> None:
         """Re-raise ``error`` unless fail-open, in which case count and log it."""
         if not self._fail_open:
             raise error
         self._ops.read_failed(lookups)
-        _log.warning("cache read failed, answered as a miss (fail_open): %s", error)
+        self._warn("read", "cache read failed, answered as a miss", error)
+
+    async def _guarded(self, plan: Plan[T]) -> T:
+        breaker = self._breaker
+        assert breaker is not None
+        if not breaker.allow(time.monotonic()):
+            raise BackendError(
+                f"{self!r}: the circuit breaker is open after {breaker.failures} failures"
+                " in a row; the store is not tried until its cool-down ends"
+            )
+        try:
+            result = await self._unguarded(plan)
+        except BackendError:
+            breaker.failed(time.monotonic())
+            raise
+        except anyio.get_cancelled_exc_class():
+            raise  # says nothing of the store (a probe cut short is retried after a cool-down)
+        except Exception:
+            breaker.succeeded()  # the store answered, with something the caller refuses
+            raise
+        breaker.succeeded()
+        return result
+
+    # -- what get_or_set asks of a remote store -------------------------------------------
+
+    async def _store_loaded(self, key: str, value: Any, ttl: TTL) -> None:
+        try:
+            await self.set(key, value, ttl)
+        except BackendError as error:
+            if not self._fail_open:
+                raise
+            self._failed_writes += 1
+            self._warn("write", "storing a loaded value failed, the value is returned", error)
+
+    def _effective_ttl(self, ttl: TTL) -> float | None:
+        return self._ops.default_ttl if ttl is None else normalize_ttl(ttl)
+
+    async def _get_with_ttl(self, key: str) -> tuple[Any, float | None]:
+        try:
+            return await self._execute(atomic.get_with_ttl(self._ops, key))
+        except BackendError as error:
+            self._read_failed(error, 1)
+            return MISS, None
+
+    async def _load_locked(self, key: str, run: Callable[[], Awaitable[T]]) -> T:
+        return await self._lock.load(key, run)
 
     # -- the interface ------------------------------------------------------------------
 
@@ -236,8 +333,15 @@ class DistributedCache(CacheBackend):
     def stats(self) -> CacheStats:
         """Hits and misses of this cache object, and ``size`` as last counted by
         :meth:`refresh_stats` (0 before). ``evictions`` and ``expirations`` are 0:
-        the store evicts and expires keys itself, without telling this client."""
-        return self._ops.stats(self._size)
+        the store evicts and expires keys itself, without telling this client.
+        ``failed_reads``, ``failed_writes`` and ``breaker`` say how the store failed."""
+        breaker = self._breaker
+        return dataclasses.replace(
+            self._ops.stats(self._size),
+            failed_reads=self._ops.failed_reads,
+            failed_writes=self._failed_writes,
+            breaker=None if breaker is None else breaker.stats(),
+        )
 
     @property
     def hit_ratio(self) -> float:

@@ -15,10 +15,12 @@ from .errors import (
     InvalidKeyError,
     InvalidTTLError,
     InvalidVectorError,
+    NotAnIntegerError,
     SerializationError,
     SnapshotError,
     TTLTypeError,
 )
+from .loading import BreakerState, BreakerStats, CircuitBreaker
 from .policies import (
     POLICY_NAMES,
     CachePolicy,
@@ -49,6 +51,8 @@ __all__ = (
     "SERIALIZER_NAMES",
     "TTL",
     "BackendError",
+    "BreakerState",
+    "BreakerStats",
     "BytesSerializer",
     "CacheEngine",
     "CacheEntry",
@@ -56,6 +60,7 @@ __all__ = (
     "CachePolicy",
     "CacheStats",
     "CapacityAwarePolicy",
+    "CircuitBreaker",
     "ConfigurationError",
     "FIFOPolicy",
     "InvalidKeyError",
@@ -65,6 +70,7 @@ __all__ = (
     "LFUPolicy",
     "LRUPolicy",
     "Miss",
+    "NotAnIntegerError",
     "PickleSerializer",
     "RandomPolicy",
     "Removal",

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, final
 
+from .loading.breaker import BreakerStats
+
 __all__ = ("MISS", "CacheEntry", "CacheStats", "Miss", "Removal", "RemovalCause")
 
 
@@ -79,13 +81,21 @@ class CacheEntry:
 @final
 @dataclass(frozen=True, slots=True)
 class CacheStats:
-    """Counters of one cache at one moment. ``hit_ratio`` is 0.0 before any lookup."""
+    """Counters of one cache at one moment. ``hit_ratio`` is 0.0 before any lookup.
+
+    ``failed_reads`` and ``failed_writes`` count the operations of a fail-open remote
+    cache that the store failed (reads answered as misses, writes of a loaded value
+    dropped); ``breaker`` is its circuit breaker's record, if it has one.
+    """
 
     hits: int = 0
     misses: int = 0
     size: int = 0
     evictions: int = 0
     expirations: int = 0
+    failed_reads: int = 0
+    failed_writes: int = 0
+    breaker: BreakerStats | None = None
 
     @property
     def lookups(self) -> int:

@@ -12,6 +12,7 @@ import anyio.lowlevel
 from anyio.abc import TaskGroup
 
 from ...core.errors import BackendError, ConfigurationError, InvalidKeyError
+from ...core.loading import CircuitBreaker
 from ...core.remote.events import RedisListener
 from ...core.remote.plans import ANY, Plan, Single, Target
 from ...core.remote.routing import ClusterRoutes, SingleRoute
@@ -65,7 +66,8 @@ class RedisCache(DistributedCache):
     closes the client.
 
     The remaining arguments are those of :class:`DistributedCache` (``serializer``,
-    ``namespace``, ``default_ttl``, ``timeout``, ``fail_open``), plus
+    ``namespace``, ``default_ttl``, ``timeout``, ``fail_open``, ``circuit_breaker``,
+    ``lock_lease``, ``lock_wait``), plus
     ``connection_options``: ``client_name``, ``protocol`` (3, the default, falls back
     to 2 on servers without RESP3; 2 forces RESP2), ``socket_connect_timeout``,
     ``socket_keepalive``, ``max_connections`` (an upper bound; one connection per
@@ -100,6 +102,9 @@ class RedisCache(DistributedCache):
         username: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
         connection_options: Mapping[str, Any] | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
+        lock_lease: float = 10.0,
+        lock_wait: float = 30.0,
     ) -> None:
         nodes = parse_startup_nodes(startup_nodes)
         settings: dict[str, Any] = {
@@ -136,6 +141,9 @@ class RedisCache(DistributedCache):
             timeout=timeout,
             fail_open=fail_open,
             cluster=self._options.cluster,
+            circuit_breaker=circuit_breaker,
+            lock_lease=lock_lease,
+            lock_wait=lock_wait,
         )
         self._tls = self._options.tls_context()
         self._secrets = tuple(sorted({*self._options.secrets(), *secrets}, key=len, reverse=True))
@@ -226,6 +234,7 @@ class RedisCache(DistributedCache):
             group.start_soon(watchdog.run)
             runner.links.watch(watchdog)
             self._watching = group
+            self._tasks = group  # background refreshes of get_or_set run here too
         return self
 
     async def __aexit__(
@@ -235,6 +244,7 @@ class RedisCache(DistributedCache):
         tb: TracebackType | None,
     ) -> None:
         group, self._watching = self._watching, None
+        self._tasks = None
         try:
             await self.aclose()
         finally:
@@ -248,6 +258,7 @@ class RedisCache(DistributedCache):
         runner, guard, loop = self._runner, self._guard, self._loop
         self._runner = self._guard = self._loop = None
         if self._watching is not None:
+            self._tasks = None
             self._watching.cancel_scope.cancel()  # the watchdog stops; __aexit__ ends it
         if runner is None or guard is None:
             return

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..entry import MISS
-from ..errors import CacheError, ConfigurationError
+from ..errors import ConfigurationError, NotAnIntegerError
 from ..resp import ErrorReply, Reply, encode_command, encode_key_command
 from ..ttl import TTL, normalize_ttl, ttl_to_millis
 from .commands import pttl_seconds
@@ -20,11 +20,7 @@ from .operations import RedisOperations, unexpected_reply
 from .plans import ANY, Rounds, RoundsGenerator, Single, Step
 from .slots import key_slot
 
-__all__ = ("NotAnIntegerError", "add", "expire", "get_with_ttl", "incr", "touch")
-
-
-class NotAnIntegerError(CacheError, TypeError):
-    """``incr`` found a value that is not an integer (nor its decimal digits)."""
+__all__ = ("add", "expire", "get_with_ttl", "incr", "touch")
 
 
 def _slot(ops: RedisOperations, stored: bytes) -> int:
