@@ -203,6 +203,7 @@ class MemoryCache(CacheBackend):
             await reaper.__aenter__()
             reaper.start_soon(self._reap_forever)
             self._reaper = reaper
+            self._tasks = reaper  # background refreshes of get_or_set run here too
         return self
 
     async def aclose(self) -> None:
@@ -211,6 +212,7 @@ class MemoryCache(CacheBackend):
         The entries stay: the cache can be used, or entered, again.
         """
         reaper, self._reaper = self._reaper, None
+        self._tasks = None
         if reaper is not None:
             reaper.cancel_scope.cancel()
             await reaper.__aexit__(None, None, None)
@@ -220,6 +222,9 @@ class MemoryCache(CacheBackend):
         return f"MemoryCache(max_size={self._engine.max_size}, policy={self._engine.policy!r})"
 
     # -- internals -------------------------------------------------------------------
+
+    def _effective_ttl(self, ttl: TTL) -> float | None:
+        return self._engine.default_ttl if ttl is None else normalize_ttl(ttl)
 
     def _now(self) -> float:
         clock = self._clock

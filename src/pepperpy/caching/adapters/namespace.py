@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any, Final, final
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
+from typing import Any, Final, TypeVar, final
 
-from ..core.entry import CacheStats
+from ..core.entry import MISS, CacheStats
 from ..core.errors import ConfigurationError
 from ..core.ttl import TTL
 from .backend import CacheBackend, check_keys
@@ -16,6 +16,8 @@ SEPARATOR: Final = ":"
 """Joins a namespace and a key: namespace ``users`` stores key ``1`` as ``users:1``."""
 
 _ABSENT: Any = object()
+
+T = TypeVar("T")
 
 
 def check_namespace(namespace: object) -> str:
@@ -135,6 +137,28 @@ class Cache(CacheBackend):
         """Remove every key in ``keys`` from this namespace."""
         prefix = self._prefix
         return await self._backend.delete_many([prefix + key for key in check_keys(keys)])
+
+    # -- get_or_set's hooks: the backend's, on the full key ------------------------------
+
+    async def _store_loaded(self, key: str, value: Any, ttl: TTL) -> None:
+        await self._backend._store_loaded(self._full(key), value, ttl)
+
+    def _effective_ttl(self, ttl: TTL) -> float | None:
+        return self._backend._effective_ttl(ttl)
+
+    async def _get_with_ttl(self, key: str) -> tuple[Any, float | None]:
+        found = await self._backend._get_with_ttl(self._full(key))
+        if found[0] is MISS:
+            self._misses += 1
+        else:
+            self._hits += 1
+        return found
+
+    async def _load_locked(self, key: str, run: Callable[[], Awaitable[T]]) -> T:
+        return await self._backend._load_locked(self._full(key), run)
+
+    def _spawn(self, function: Callable[[], Coroutine[Any, Any, object]]) -> bool:
+        return self._backend._spawn(function)
 
     @property
     def stats(self) -> CacheStats:
