@@ -166,13 +166,14 @@ def cached(
     A call looks its key up in ``cache`` and, on a miss, awaits the function once for
     all concurrent callers of that key (:meth:`CacheBackend.get_or_set`), storing the
     result with ``ttl``; ``lock``, ``early_refresh`` and ``stale_ttl`` are passed on
-    to ``get_or_set`` as they are (:class:`LoadOptions`). The key is, with ``key`` left out, the function's module and
-    qualified name and the :func:`repr` of its arguments, bound to its parameters with
-    the defaults applied (``f(1)``, ``f(x=1)`` and ``f(1, y=2)`` where 2 is ``y``'s
-    default have one key), without ``self`` or ``cls``. ``key`` may instead be a
-    template such as ``"user:{user_id}"``, filled from the parameters by name, or a
-    callable, called with the parameters' values as the function's own signature takes
-    them. Whatever can be checked is checked here, at decoration time
+    to ``get_or_set`` as they are (:class:`LoadOptions`). The key is, with ``key`` left
+    out, the function's module and qualified name and the :func:`repr` of its
+    arguments, bound to its parameters with the defaults applied (``f(1)``,
+    ``f(x=1)`` and ``f(1, y=2)`` where 2 is ``y``'s default have one key), without
+    ``self`` or ``cls``. ``key`` may instead be a template such as
+    ``"user:{user_id}"``, filled from the parameters by name, or a callable, called
+    with the parameters' values as the function's own signature takes them.
+    Whatever can be checked is checked here, at decoration time
     (:class:`ConfigurationError`).
 
     The result is a coroutine function with the wrapped function's signature, name and
