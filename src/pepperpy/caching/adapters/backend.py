@@ -56,7 +56,10 @@ class CacheBackend(abc.ABC):
 
     @abc.abstractmethod
     async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
-        """Store ``value`` under ``key``, replacing any value and TTL it had."""
+        """Store ``value`` under ``key``, replacing any value and TTL it had.
+
+        Caches with tags take ``tags=(...)`` too: names to :meth:`invalidate_tags` by.
+        """
 
     @abc.abstractmethod
     async def contains(self, key: str) -> bool:
@@ -89,6 +92,28 @@ class CacheBackend(abc.ABC):
     @abc.abstractmethod
     def stats(self) -> CacheStats:
         """The counters (hits, misses, hit_ratio, size, evictions, expirations)."""
+
+    async def add(self, key: str, value: Any, ttl: TTL = None) -> bool:
+        """Store ``value`` only if ``key`` holds no live value; whether it was stored."""
+        raise NotImplementedError(f"{type(self).__name__} has no add()")
+
+    async def incr(self, key: str, delta: int = 1) -> int:
+        """Add ``delta`` to the integer under ``key`` (0 if absent), atomically; the
+        new value. :class:`~pepperpy.caching.NotAnIntegerError` for another value."""
+        raise NotImplementedError(f"{type(self).__name__} has no incr()")
+
+    async def expire(self, key: str, ttl: TTL) -> bool:
+        """Give the live ``key`` a new TTL; whether it was there."""
+        raise NotImplementedError(f"{type(self).__name__} has no expire()")
+
+    async def touch(self, key: str) -> bool:
+        """Count ``key`` as just used (recency, idle time), not as a hit; whether it
+        was there. Its TTL is left alone."""
+        raise NotImplementedError(f"{type(self).__name__} has no touch()")
+
+    async def invalidate_tags(self, *tags: str) -> int:
+        """Remove every key written with any of ``tags``; how many there were."""
+        raise NotImplementedError(f"{type(self).__name__} has no tags")
 
     def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
         """The live keys of this cache that start with ``prefix`` (matched literally).
@@ -198,9 +223,13 @@ class CacheBackend(abc.ABC):
             return MISS, None
         return value, await self.ttl(key)
 
-    async def _load_locked(self, key: str, run: Callable[[], Awaitable[T]]) -> T:
+    async def _load_locked(
+        self, key: str, run: Callable[[], Awaitable[T]], *, refresh: bool = False
+    ) -> T:
         """``run()`` under a lock shared with other processes, or the value another
-        holder of the lock stored meanwhile. In-process stores just run it."""
+        holder of the lock stored meanwhile (for a ``refresh``, the value there is the
+        one to replace: any value found while waiting will do). In-process stores
+        just run it."""
         return await run()
 
     def _load_state(self) -> LoadState:

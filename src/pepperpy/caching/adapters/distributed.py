@@ -21,8 +21,10 @@ import anyio
 
 from ..core.entry import MISS, CacheStats
 from ..core.errors import BackendError, ConfigurationError
-from ..core.loading import CircuitBreaker, WarningLimiter
+from ..core.loading import CircuitBreaker, WarningLimiter, check_tags
 from ..core.remote import KeySpace, atomic
+from ..core.remote import tags as remote_tags
+from ..core.remote.aux_keys import tag_pattern
 from ..core.remote.operations import RedisOperations
 from ..core.remote.plans import Plan, Target
 from ..core.remote.scan import ScanWalk
@@ -212,8 +214,10 @@ class DistributedCache(CacheBackend):
             self._read_failed(error, 1)
             return MISS, None
 
-    async def _load_locked(self, key: str, run: Callable[[], Awaitable[T]]) -> T:
-        return await self._lock.load(key, run)
+    async def _load_locked(
+        self, key: str, run: Callable[[], Awaitable[T]], *, refresh: bool = False
+    ) -> T:
+        return await self._lock.load(key, run, refresh=refresh)
 
     # -- the interface ------------------------------------------------------------------
 
@@ -227,9 +231,44 @@ class DistributedCache(CacheBackend):
             return default
         return default if value is MISS else value
 
-    async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
-        """Store ``value`` under ``key``, replacing its value and TTL."""
+    async def set(self, key: str, value: Any, ttl: TTL = None, *, tags: Iterable[str] = ()) -> None:
+        """Store ``value`` under ``key``, replacing its value and TTL.
+
+        ``tags`` names sets the key joins, for :meth:`invalidate_tags` (one Redis set
+        per tag; see :mod:`pepperpy.caching.core.remote.tags` for how they are kept).
+        """
+        if tags:
+            names = check_tags(tags)
+            if names:
+                await self._execute(remote_tags.tagged_set(self._ops, key, value, ttl, names))
+                return
         await self._execute(self._ops.set(key, value, ttl))
+
+    async def invalidate_tags(self, *tags: str) -> int:
+        """Remove every key written with any of ``tags``; how many there were."""
+        names = check_tags(tags)
+        if not names:
+            return 0
+        return await self._execute(remote_tags.invalidate_tags(self._ops, names))
+
+    async def add(self, key: str, value: Any, ttl: TTL = None) -> bool:
+        """Store ``value`` only if ``key`` holds nothing (``SET NX``); whether it did."""
+        return await self._execute(atomic.add(self._ops, key, value, ttl))
+
+    async def incr(self, key: str, delta: int = 1) -> int:
+        """Add ``delta`` to the integer under ``key`` atomically (``INCRBY``); the new
+        value. A missing key counts from 0 and gets no TTL; a value that is not an
+        integer raises :class:`~pepperpy.caching.NotAnIntegerError`."""
+        return await self._execute(atomic.incr(self._ops, key, delta))
+
+    async def expire(self, key: str, ttl: TTL) -> bool:
+        """Give ``key`` a new TTL (``PEXPIRE``); whether it existed."""
+        return await self._execute(atomic.expire(self._ops, key, ttl))
+
+    async def touch(self, key: str) -> bool:
+        """Reset the idle time of ``key`` (``TOUCH``: what Redis' LRU eviction goes by);
+        whether it existed. Its TTL is left alone."""
+        return await self._execute(atomic.touch(self._ops, key))
 
     async def contains(self, key: str) -> bool:
         """Whether ``key`` holds a value (not counted as a hit or a miss)."""
@@ -308,8 +347,9 @@ class DistributedCache(CacheBackend):
                     "clear(flush_db=True) on a namespaced cache would delete other"
                     " namespaces' keys; call clear() to clear this namespace"
                 )
-            plan = self._ops.delete_matching(space.match_all(), await self._nodes())
-            await self._execute(plan)
+            nodes = await self._nodes()
+            await self._execute(self._ops.delete_matching(space.match_all(), nodes))
+            await self._execute(self._ops.delete_matching(tag_pattern(space), nodes))
         elif flush_db:
             await self._execute(self._ops.flush(await self._nodes()))
         else:

@@ -96,10 +96,10 @@ async def load(
     state = cache._load_state()
     stored_ttl = rule.stored_ttl()
 
-    async def run() -> T:
+    async def run(refresh: bool = False) -> T:
         if lock:
             return await cache._load_locked(
-                key, lambda: _produce(cache, key, factory, stored_ttl, state)
+                key, lambda: _produce(cache, key, factory, stored_ttl, state), refresh=refresh
             )
         return await _produce(cache, key, factory, stored_ttl, state)
 
@@ -120,7 +120,7 @@ async def load(
 
 
 async def _refresh(
-    cache: CacheBackend, key: str, run: Callable[[], Awaitable[T]], state: LoadState, old: T
+    cache: CacheBackend, key: str, run: Callable[[bool], Awaitable[T]], state: LoadState, old: T
 ) -> T:
     """Refresh ``key`` once at a time: in the background if the cache has a task
     group, else in this caller (which gets the new value). A failed refresh keeps the
@@ -129,7 +129,7 @@ async def _refresh(
 
     async def refresh() -> T:
         try:
-            return await run()
+            return await run(True)
         except anyio.get_cancelled_exc_class():
             raise
         except Exception as error:

@@ -154,8 +154,10 @@ class Cache(CacheBackend):
             self._hits += 1
         return found
 
-    async def _load_locked(self, key: str, run: Callable[[], Awaitable[T]]) -> T:
-        return await self._backend._load_locked(self._full(key), run)
+    async def _load_locked(
+        self, key: str, run: Callable[[], Awaitable[T]], *, refresh: bool = False
+    ) -> T:
+        return await self._backend._load_locked(self._full(key), run, refresh=refresh)
 
     def _spawn(self, function: Callable[[], Coroutine[Any, Any, object]]) -> bool:
         return self._backend._spawn(function)

@@ -52,7 +52,7 @@ class RemoteLock:
         self.wait = _seconds("lock_wait", wait)
         self._rng = random.Random()
 
-    async def load(self, key: str, run: Callable[[], Awaitable[T]]) -> T:
+    async def load(self, key: str, run: Callable[[], Awaitable[T]], *, refresh: bool) -> T:
         """``run()`` while holding the lock of ``key``, or the value another process
         stored while this one waited; ``run()`` without the lock once the wait is over
         (or, fail-open, when the store cannot be asked)."""
@@ -70,7 +70,7 @@ class RemoteLock:
                 cache._warn("lock", "taking the loading lock failed, loading without it", error)
                 return await run()
             if taken:
-                return await self._holding(key, plans, token, lease_ms, run)
+                return await self._holding(key, plans, token, lease_ms, run, refresh)
             if waiting is None:
                 waiting = LockWait(self.wait)
                 waiting.start(time.monotonic())
@@ -94,6 +94,7 @@ class RemoteLock:
         token: bytes,
         lease_ms: int,
         run: Callable[[], Awaitable[T]],
+        refresh: bool,
     ) -> T:
         cache = self._cache
         outcome: list[Any] = []
@@ -101,8 +102,9 @@ class RemoteLock:
 
         async def load() -> None:
             try:
-                # The value may have landed between this process's miss and the lock.
-                value: Any = await cache.get(key, MISS)
+                # The value may have landed between this process's miss and the lock
+                # (a refresh knows there is one: the one it replaces).
+                value: Any = MISS if refresh else await cache.get(key, MISS)
                 outcome.append(await run() if value is MISS else value)
             except BaseException as error:  # re-raised below, not wrapped in a group
                 failure.append(error)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..entry import MISS
-from ..errors import ConfigurationError, NotAnIntegerError
+from ..errors import ConfigurationError, NotAnIntegerError, SerializationError
 from ..resp import ErrorReply, Reply, encode_command, encode_key_command
 from ..ttl import TTL, normalize_ttl, ttl_to_millis
 from .commands import pttl_seconds
@@ -53,7 +53,11 @@ def incr(ops: RedisOperations, key: str, delta: int = 1) -> Single[int]:
     """
     if isinstance(delta, bool) or not isinstance(delta, int):
         raise TypeError(f"incr delta must be an int; got {delta!r}")
-    if ops.dumps(0) != b"0":
+    try:
+        digits = ops.dumps(0) == b"0" and ops.loads(b"0") == 0
+    except SerializationError:
+        digits = False
+    if not digits:
         raise ConfigurationError(
             "incr needs a serializer that stores integers as their digits (json, the default);"
             " this cache's serializer does not"
