@@ -131,6 +131,14 @@ class DistributedCache(CacheBackend):
     async def _page(self, walk: ScanWalk) -> list[bytes] | None:
         """The next page of ``walk`` (``None`` when it is over), within ``timeout``."""
 
+    def _changed(self, keys: Sequence[str]) -> None:
+        """Every write through this cache calls this with the keys it changed (or may
+        have: it is called when the write fails too), once the store has answered.
+        A store that keeps copies of values (a near cache) drops them here."""
+
+    def _changed_prefix(self, prefix: str) -> None:
+        """Like :meth:`_changed`, for every key starting with ``prefix`` (``""``: all)."""
+
     # -- helpers ------------------------------------------------------------------------
 
     @property
@@ -237,33 +245,47 @@ class DistributedCache(CacheBackend):
         ``tags`` names sets the key joins, for :meth:`invalidate_tags` (one Redis set
         per tag; see :mod:`pepperpy.caching.core.remote.tags` for how they are kept).
         """
-        if tags:
-            names = check_tags(tags)
+        names = check_tags(tags) if tags else None
+        try:
             if names:
                 await self._execute(remote_tags.tagged_set(self._ops, key, value, ttl, names))
-                return
-        await self._execute(self._ops.set(key, value, ttl))
+            else:
+                await self._execute(self._ops.set(key, value, ttl))
+        finally:
+            self._changed((key,))
 
     async def invalidate_tags(self, *tags: str) -> int:
         """Remove every key written with any of ``tags``; how many there were."""
         names = check_tags(tags)
         if not names:
             return 0
-        return await self._execute(remote_tags.invalidate_tags(self._ops, names))
+        try:
+            return await self._execute(remote_tags.invalidate_tags(self._ops, names))
+        finally:
+            self._changed_prefix("")  # which keys went is known to the server only
 
     async def add(self, key: str, value: Any, ttl: TTL = None) -> bool:
         """Store ``value`` only if ``key`` holds nothing (``SET NX``); whether it did."""
-        return await self._execute(atomic.add(self._ops, key, value, ttl))
+        try:
+            return await self._execute(atomic.add(self._ops, key, value, ttl))
+        finally:
+            self._changed((key,))
 
     async def incr(self, key: str, delta: int = 1) -> int:
         """Add ``delta`` to the integer under ``key`` atomically (``INCRBY``); the new
         value. A missing key counts from 0 and gets no TTL; a value that is not an
         integer raises :class:`~pepperpy.caching.NotAnIntegerError`."""
-        return await self._execute(atomic.incr(self._ops, key, delta))
+        try:
+            return await self._execute(atomic.incr(self._ops, key, delta))
+        finally:
+            self._changed((key,))
 
     async def expire(self, key: str, ttl: TTL) -> bool:
         """Give ``key`` a new TTL (``PEXPIRE``); whether it existed."""
-        return await self._execute(atomic.expire(self._ops, key, ttl))
+        try:
+            return await self._execute(atomic.expire(self._ops, key, ttl))
+        finally:
+            self._changed((key,))
 
     async def touch(self, key: str) -> bool:
         """Reset the idle time of ``key`` (``TOUCH``: what Redis' LRU eviction goes by);
@@ -281,7 +303,10 @@ class DistributedCache(CacheBackend):
 
     async def delete(self, key: str) -> bool:
         """Remove ``key``; ``True`` if it existed."""
-        return await self._execute(self._ops.delete(key))
+        try:
+            return await self._execute(self._ops.delete(key))
+        finally:
+            self._changed((key,))
 
     async def ttl(self, key: str) -> float | None:
         """Seconds left before ``key`` expires; ``None`` for no expiry or no key."""
@@ -308,13 +333,21 @@ class DistributedCache(CacheBackend):
         """Store every item of ``mapping`` with the same ``ttl`` (not atomically)."""
         plan = self._ops.set_many(mapping, ttl)
         if mapping:
-            await self._execute(plan)
+            try:
+                await self._execute(plan)
+            finally:
+                self._changed(list(mapping))
 
     async def delete_many(self, keys: Iterable[str]) -> int:
         """Remove ``keys``; how many existed."""
         keys = list(keys)
         plan = self._ops.delete_many(keys)
-        return await self._execute(plan) if keys else 0
+        if not keys:
+            return 0
+        try:
+            return await self._execute(plan)
+        finally:
+            self._changed(keys)
 
     async def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
         """The keys of this cache (of its namespace) starting with ``prefix``, by SCAN.
@@ -331,7 +364,10 @@ class DistributedCache(CacheBackend):
     async def delete_prefix(self, prefix: str) -> int:
         """Remove every key (of this namespace) starting with ``prefix``, matched literally."""
         pattern = self._ops.space.match_prefix(prefix)
-        return await self._execute(self._ops.delete_matching(pattern, await self._nodes()))
+        try:
+            return await self._execute(self._ops.delete_matching(pattern, await self._nodes()))
+        finally:
+            self._changed_prefix(prefix)
 
     async def clear(self, *, flush_db: bool = False) -> None:
         """Remove every key of this cache's namespace, and nothing else.
@@ -348,10 +384,16 @@ class DistributedCache(CacheBackend):
                     " namespaces' keys; call clear() to clear this namespace"
                 )
             nodes = await self._nodes()
-            await self._execute(self._ops.delete_matching(space.match_all(), nodes))
+            try:
+                await self._execute(self._ops.delete_matching(space.match_all(), nodes))
+            finally:
+                self._changed_prefix("")
             await self._execute(self._ops.delete_matching(tag_pattern(space), nodes))
         elif flush_db:
-            await self._execute(self._ops.flush(await self._nodes()))
+            try:
+                await self._execute(self._ops.flush(await self._nodes()))
+            finally:
+                self._changed_prefix("")
         else:
             raise ConfigurationError(
                 "this cache has no namespace, so clear() would delete the whole database:"
@@ -375,6 +417,9 @@ class DistributedCache(CacheBackend):
         :meth:`refresh_stats` (0 before). ``evictions`` and ``expirations`` are 0:
         the store evicts and expires keys itself, without telling this client.
         ``failed_reads``, ``failed_writes`` and ``breaker`` say how the store failed."""
+        return self._counted_stats()
+
+    def _counted_stats(self) -> CacheStats:
         breaker = self._breaker
         return dataclasses.replace(
             self._ops.stats(self._size),

@@ -7,7 +7,7 @@ process-wide random generator: time and randomness are arguments.
 from __future__ import annotations
 
 from .engine import CacheEngine
-from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
+from .entry import MISS, CacheEntry, CacheStats, Miss, NearStats, Removal, RemovalCause
 from .errors import (
     BackendError,
     CacheError,
@@ -21,6 +21,7 @@ from .errors import (
     TTLTypeError,
 )
 from .loading import BreakerState, BreakerStats, CircuitBreaker
+from .near import NearCache
 from .policies import (
     POLICY_NAMES,
     CachePolicy,
@@ -70,6 +71,8 @@ __all__ = (
     "LFUPolicy",
     "LRUPolicy",
     "Miss",
+    "NearCache",
+    "NearStats",
     "NotAnIntegerError",
     "PickleSerializer",
     "RandomPolicy",
