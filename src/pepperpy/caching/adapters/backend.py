@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from anyio.abc import TaskGroup
 
@@ -15,9 +15,19 @@ from ..core.ttl import TTL, normalize_ttl
 from .loading import LoadState, load
 from .single_flight import Flight, single_flight
 
-__all__ = ("CacheBackend", "check_keys")
+__all__ = ("CacheBackend", "V", "check_keys")
 
 T = TypeVar("T")
+D = TypeVar("D")
+
+if TYPE_CHECKING:
+    # A default (PEP 696) so that a cache written without a value type, MemoryCache(),
+    # is a cache of Any; at run time a plain TypeVar, which costs nothing.
+    from typing_extensions import TypeVar as DefaultedTypeVar
+
+    V = DefaultedTypeVar("V", default=Any)
+else:
+    V = TypeVar("V")
 
 _ABSENT: Any = object()
 
@@ -33,8 +43,12 @@ def check_keys(keys: Iterable[object]) -> list[str]:
     return checked  # type: ignore[return-value]
 
 
-class CacheBackend(abc.ABC):
+class CacheBackend(abc.ABC, Generic[V]):
     """What every cache offers: the same coroutine methods on every store and runtime.
+
+    Generic in the type of its values, for type checkers only: ``MemoryCache[User]()``
+    is a cache whose ``get`` returns ``User | None`` (or ``User | D`` with a default
+    of type ``D``); written without a type, a cache holds ``Any``.
 
     Subclasses implement the abstract methods; the batch methods have looping defaults
     that stores with a native batch operation override. ``ttl`` arguments take
@@ -49,13 +63,19 @@ class CacheBackend(abc.ABC):
         self._loading: LoadState | None = None
         self._tasks: TaskGroup | None = None
 
+    @overload
+    async def get(self, key: str) -> V | None: ...
+
+    @overload
+    async def get(self, key: str, default: D) -> V | D: ...
+
     @abc.abstractmethod
     async def get(self, key: str, default: Any = None) -> Any:
         """The value stored under ``key``, or ``default`` on a miss (a stored ``None``
         is a hit)."""
 
     @abc.abstractmethod
-    async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
+    async def set(self, key: str, value: V, ttl: TTL = None) -> None:
         """Store ``value`` under ``key``, replacing any value and TTL it had.
 
         Caches with tags take ``tags=(...)`` too: names to :meth:`invalidate_tags` by.
@@ -247,7 +267,7 @@ class CacheBackend(abc.ABC):
         tasks.start_soon(function)
         return True
 
-    async def aclose(self) -> None:  # noqa: B027 - a hook: most stores hold nothing
+    async def aclose(self) -> None:
         """Release resources (connections, background tasks). The cache can be entered
         or used again afterwards."""
 

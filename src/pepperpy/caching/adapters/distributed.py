@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, overload
 
 import anyio
 
@@ -30,7 +30,7 @@ from ..core.remote.plans import Plan, Target
 from ..core.remote.scan import ScanWalk
 from ..core.serializers import Serializer, resolve_serializer
 from ..core.ttl import TTL, normalize_ttl
-from .backend import CacheBackend
+from .backend import CacheBackend, V
 from .remote_loading import RemoteLock
 
 __all__ = ("DistributedCache", "check_timeout")
@@ -38,6 +38,7 @@ __all__ = ("DistributedCache", "check_timeout")
 _log: Final = logging.getLogger("pepperpy.caching")
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 def check_timeout(timeout: object) -> float:
@@ -49,7 +50,7 @@ def check_timeout(timeout: object) -> float:
     return float(timeout)
 
 
-class DistributedCache(CacheBackend):
+class DistributedCache(CacheBackend[V]):
     """Base class for caches kept in a remote store shared by processes.
 
     ``serializer`` turns values into bytes (a :class:`Serializer`, a name such as
@@ -229,6 +230,12 @@ class DistributedCache(CacheBackend):
 
     # -- the interface ------------------------------------------------------------------
 
+    @overload
+    async def get(self, key: str) -> V | None: ...
+
+    @overload
+    async def get(self, key: str, default: D) -> V | D: ...
+
     async def get(self, key: str, default: Any = None) -> Any:
         """The value stored under ``key``, or ``default``."""
         plan = self._ops.get(key)
@@ -239,7 +246,7 @@ class DistributedCache(CacheBackend):
             return default
         return default if value is MISS else value
 
-    async def set(self, key: str, value: Any, ttl: TTL = None, *, tags: Iterable[str] = ()) -> None:
+    async def set(self, key: str, value: V, ttl: TTL = None, *, tags: Iterable[str] = ()) -> None:
         """Store ``value`` under ``key``, replacing its value and TTL.
 
         ``tags`` names sets the key joins, for :meth:`invalidate_tags` (one Redis set

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
-from typing import Any, Final, TypeVar, final
+from typing import Any, Final, TypeVar, final, overload
 
 from ..core.entry import MISS, CacheStats
 from ..core.errors import ConfigurationError
 from ..core.ttl import TTL
-from .backend import CacheBackend, check_keys
+from .backend import CacheBackend, V, check_keys
 
 __all__ = ("SEPARATOR", "Cache", "check_namespace")
 
@@ -18,6 +18,7 @@ SEPARATOR: Final = ":"
 _ABSENT: Any = object()
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 def check_namespace(namespace: object) -> str:
@@ -32,7 +33,7 @@ def check_namespace(namespace: object) -> str:
 
 
 @final
-class Cache(CacheBackend):
+class Cache(CacheBackend[V]):
     """A view of ``backend`` in which every key lives under ``namespace``.
 
     ``Cache(backend, namespace="users")`` stores key ``"123"`` as ``"users:123"`` in
@@ -46,7 +47,7 @@ class Cache(CacheBackend):
 
     __slots__ = ("_backend", "_hits", "_misses", "_namespace", "_prefix")
 
-    def __init__(self, backend: CacheBackend, namespace: str) -> None:
+    def __init__(self, backend: CacheBackend[V], namespace: str) -> None:
         super().__init__()
         if not isinstance(backend, CacheBackend):
             raise ConfigurationError(
@@ -77,6 +78,12 @@ class Cache(CacheBackend):
         check_keys((key,))
         return self._prefix + key
 
+    @overload
+    async def get(self, key: str) -> V | None: ...
+
+    @overload
+    async def get(self, key: str, default: D) -> V | D: ...
+
     async def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key`` in this namespace, or ``default``."""
         value = await self._backend.get(self._full(key), _ABSENT)
@@ -86,7 +93,7 @@ class Cache(CacheBackend):
         self._hits += 1
         return value
 
-    async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
+    async def set(self, key: str, value: V, ttl: TTL = None) -> None:
         """Store ``value`` under ``key`` in this namespace."""
         await self._backend.set(self._full(key), value, ttl)
 

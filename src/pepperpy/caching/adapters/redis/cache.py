@@ -6,7 +6,7 @@ import dataclasses
 import ssl
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar, final
+from typing import Any, TypeVar, final, overload
 
 import anyio
 import anyio.lowlevel
@@ -23,6 +23,7 @@ from ...core.remote.routing import ClusterRoutes, SingleRoute
 from ...core.remote.scan import ScanWalk
 from ...core.serializers.base import Serializer
 from ...core.ttl import TTL
+from ..backend import V
 from ..clock import runtime_clock
 from ..distributed import DistributedCache
 from .client_settings import client_secrets, settings_from_client
@@ -38,6 +39,7 @@ from .watchdog import Watchdog
 __all__ = ("RedisCache",)
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 def _no_loop() -> object:
@@ -57,7 +59,7 @@ def _channel(name: object) -> bytes:
 
 
 @final
-class RedisCache(DistributedCache):
+class RedisCache(DistributedCache[V]):
     """A cache in Redis, shared by every process that uses the same server and namespace.
 
     Connects to ``host:port`` (database ``db``), or to ``url`` (``redis://``,
@@ -324,6 +326,12 @@ class RedisCache(DistributedCache):
         return walk.feed(await runner.call_on(step.target, step.payload, runner.deadline()))
 
     # -- the near cache -------------------------------------------------------------------
+
+    @overload
+    def get(self, key: str) -> Coroutine[Any, Any, V | None]: ...
+
+    @overload
+    def get(self, key: str, default: D) -> Coroutine[Any, Any, V | D]: ...
 
     def get(self, key: str, default: Any = None) -> Coroutine[Any, Any, Any]:
         """The value stored under ``key``, or ``default`` (from the near cache when it
