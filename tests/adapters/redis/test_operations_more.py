@@ -133,3 +133,28 @@ async def test_tags_on_a_cluster_across_slots(
         assert await cache.expire("a", 30) is True
         assert await cache.touch("a") is True
         await cache.clear()
+
+
+async def test_namespaces_over_redis_keep_their_own_tags(
+    redis_server: RedisServer, namespace: str
+) -> None:
+    from pepperpy.caching import Cache
+
+    async with single(redis_server, namespace) as store:
+        users, teams = Cache(store, namespace="users"), Cache(store, namespace="teams")
+        await users.set("1", "ada", tags=("t",))
+        await teams.set("1", "core", tags=("t",))
+        await store.set("1", "bare", tags=("t",))
+        assert await users.invalidate_tags("t") == 1
+        assert await users.get("1") is None
+        assert await teams.get("1") == "core"
+        assert await store.get("1") == "bare"
+        assert await users.add("n", 1) is True
+        assert await users.add("n", 2) is False
+        assert await users.incr("n", 4) == 5
+        assert await store.get("users:n") == 5
+        assert await users.expire("n", 60) is True
+        assert await users.touch("n") is True
+        assert await users.touch("gone") is False
+        assert await teams.invalidate_tags("t") == 1
+        assert await store.invalidate_tags("t") == 1

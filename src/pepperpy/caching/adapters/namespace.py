@@ -7,6 +7,7 @@ from typing import Any, Final, TypeVar, final, overload
 
 from ..core.entry import MISS, CacheStats
 from ..core.errors import ConfigurationError
+from ..core.loading import check_tags
 from ..core.ttl import TTL
 from .backend import CacheBackend, V, check_keys
 
@@ -93,9 +94,41 @@ class Cache(CacheBackend[V]):
         self._hits += 1
         return value
 
-    async def set(self, key: str, value: V, ttl: TTL = None) -> None:
-        """Store ``value`` under ``key`` in this namespace."""
+    async def set(self, key: str, value: V, ttl: TTL = None, *, tags: Iterable[str] = ()) -> None:
+        """Store ``value`` under ``key`` in this namespace.
+
+        ``tags`` are this namespace's own: ``invalidate_tags`` of another namespace
+        (or of the backend) with the same names does not reach them.
+        """
+        if tags:
+            names = check_tags(tags)
+            if names:
+                prefix = self._prefix
+                full = [prefix + name for name in names]
+                await self._backend.set(self._full(key), value, ttl, tags=full)  # type: ignore[call-arg]
+                return
         await self._backend.set(self._full(key), value, ttl)
+
+    async def invalidate_tags(self, *tags: str) -> int:
+        """Remove the keys of this namespace written with any of ``tags``."""
+        prefix = self._prefix
+        return await self._backend.invalidate_tags(*(prefix + name for name in check_tags(tags)))
+
+    async def add(self, key: str, value: V, ttl: TTL = None) -> bool:
+        """Store ``value`` under ``key`` in this namespace if it holds nothing."""
+        return await self._backend.add(self._full(key), value, ttl)
+
+    async def incr(self, key: str, delta: int = 1) -> int:
+        """Add ``delta`` to the integer under ``key`` in this namespace, atomically."""
+        return await self._backend.incr(self._full(key), delta)
+
+    async def expire(self, key: str, ttl: TTL) -> bool:
+        """Give ``key`` of this namespace a new TTL; whether it was there."""
+        return await self._backend.expire(self._full(key), ttl)
+
+    async def touch(self, key: str) -> bool:
+        """Count ``key`` of this namespace as just used; whether it was there."""
+        return await self._backend.touch(self._full(key))
 
     async def contains(self, key: str) -> bool:
         """Whether ``key`` holds a live value in this namespace."""
