@@ -52,8 +52,8 @@ class LoadOptions(TypedDict, total=False):
     of many runs the function for a key."""
 
     early_refresh: float | None
-    """XFetch's beta: recompute a result before it expires, the more likely the
-    nearer its expiry and the slower the function (1.0 is a good start)."""
+    """Recompute a result before it expires, the more likely the nearer its expiry
+    and the slower the function (XFetch, this being its beta; 1.0 is a good start)."""
 
     stale_ttl: TTL
     """Keep a result this long past its TTL, served at once while one refresh runs."""

@@ -250,7 +250,7 @@ class DistributedCache(CacheBackend[V]):
         """Store ``value`` under ``key``, replacing its value and TTL.
 
         ``tags`` names sets the key joins, for :meth:`invalidate_tags` (one Redis set
-        per tag; see :mod:`pepperpy.caching.core.remote.tags` for how they are kept).
+        per tag; :doc:`/loading` says how they are kept).
         """
         names = check_tags(tags) if tags else None
         try:
