@@ -39,7 +39,7 @@ nitpick_ignore_regex = [
     # Type variables and parameter specifications of generic signatures.
     (
         r"py:(class|obj)",
-        r"(typing\.)?~?(pepperpy\.caching\.[\w.]+\.)?(T|R|P|Q|S|R_co|S_contra)(\.args|\.kwargs)?",
+        r"(typing\.)?~?(pepperpy\.caching\.[\w.]+\.)?(T|R|P|Q|S|V|D|R_co|S_contra)(\.args|\.kwargs)?",
     ),
 ]
 nitpick_ignore = [
@@ -48,9 +48,7 @@ nitpick_ignore = [
     for role in ("py:class", "py:exc", "py:func", "py:data", "py:obj")
 ]
 # Internal type aliases that appear in public signatures.
-nitpick_ignore += [
-    ("py:class", name) for name in ("ExecutorChoice", "Subscriber", "GraphParams", "MetricName")
-]
+nitpick_ignore += [("py:class", name) for name in ("Subscriber", "GraphParams", "MetricName")]
 exclude_patterns = ["_build"]
 source_suffix = {".rst": "restructuredtext"}  # Markdown only where included (the changelog)
 myst_heading_anchors = 3

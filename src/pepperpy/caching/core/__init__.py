@@ -7,7 +7,7 @@ process-wide random generator: time and randomness are arguments.
 from __future__ import annotations
 
 from .engine import CacheEngine
-from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
+from .entry import MISS, CacheEntry, CacheStats, Miss, NearStats, Removal, RemovalCause
 from .errors import (
     BackendError,
     CacheError,
@@ -15,10 +15,13 @@ from .errors import (
     InvalidKeyError,
     InvalidTTLError,
     InvalidVectorError,
+    NotAnIntegerError,
     SerializationError,
     SnapshotError,
     TTLTypeError,
 )
+from .loading import BreakerState, BreakerStats, CircuitBreaker
+from .near import NearCache
 from .policies import (
     POLICY_NAMES,
     AdmissionPolicy,
@@ -53,6 +56,8 @@ __all__ = (
     "TTL",
     "AdmissionPolicy",
     "BackendError",
+    "BreakerState",
+    "BreakerStats",
     "BytesSerializer",
     "CacheEngine",
     "CacheEntry",
@@ -60,6 +65,7 @@ __all__ = (
     "CachePolicy",
     "CacheStats",
     "CapacityAwarePolicy",
+    "CircuitBreaker",
     "ConfigurationError",
     "FIFOPolicy",
     "InvalidKeyError",
@@ -69,6 +75,9 @@ __all__ = (
     "LFUPolicy",
     "LRUPolicy",
     "Miss",
+    "NearCache",
+    "NearStats",
+    "NotAnIntegerError",
     "OrderedStorePolicy",
     "PickleSerializer",
     "RandomPolicy",

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, final
 
-__all__ = ("MISS", "CacheEntry", "CacheStats", "Miss", "Removal", "RemovalCause")
+from .loading.breaker import BreakerStats
+
+__all__ = ("MISS", "CacheEntry", "CacheStats", "Miss", "NearStats", "Removal", "RemovalCause")
 
 
 @final
@@ -81,14 +83,51 @@ class CacheEntry:
 
 @final
 @dataclass(frozen=True, slots=True)
+class NearStats:
+    """Counters of a near cache (:class:`~pepperpy.caching.NearCache`) at one moment.
+
+    ``local_hits`` were answered in process, ``remote_hits`` by the store, ``misses``
+    found nothing; ``invalidations`` counts the keys the server reported changed,
+    ``flushes`` the times the local copy was emptied whole (the server flushed, or
+    the invalidation channel was lost); ``size`` is how many values it holds.
+    """
+
+    local_hits: int = 0
+    remote_hits: int = 0
+    misses: int = 0
+    invalidations: int = 0
+    flushes: int = 0
+    size: int = 0
+
+    @property
+    def local_ratio(self) -> float:
+        """Local hits divided by lookups, in [0, 1]; 0.0 before any lookup."""
+        lookups = self.local_hits + self.remote_hits + self.misses
+        return self.local_hits / lookups if lookups else 0.0
+
+
+@final
+@dataclass(frozen=True, slots=True)
 class CacheStats:
-    """Counters of one cache at one moment. ``hit_ratio`` is 0.0 before any lookup."""
+    """Counters of one cache at one moment. ``hit_ratio`` is 0.0 before any lookup.
+
+    ``near`` holds the near cache's own counters on a cache that has one
+    (``None`` otherwise); its hits are counted in ``hits`` too.
+
+    ``failed_reads`` and ``failed_writes`` count the operations of a fail-open remote
+    cache that the store failed (reads answered as misses, writes of a loaded value
+    dropped); ``breaker`` is its circuit breaker's record, if it has one.
+    """
 
     hits: int = 0
     misses: int = 0
     size: int = 0
     evictions: int = 0
     expirations: int = 0
+    near: NearStats | None = None
+    failed_reads: int = 0
+    failed_writes: int = 0
+    breaker: BreakerStats | None = None
     rejections: int = 0
     """Entries an admission filter refused (W-TinyLFU); not counted as evictions."""
 

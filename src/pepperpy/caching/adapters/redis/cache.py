@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar, final
+from typing import Any, TypeVar, final, overload
 
 import anyio
 import anyio.lowlevel
 from anyio.abc import TaskGroup
 
+from ...core.entry import MISS, CacheStats
 from ...core.errors import BackendError, ConfigurationError, InvalidKeyError
+from ...core.loading import CircuitBreaker
+from ...core.near import NearCache
 from ...core.remote.events import RedisListener
+from ...core.remote.near_reads import NearRead, near_read, near_reads, one_read
 from ...core.remote.plans import ANY, Plan, Single, Target
 from ...core.remote.routing import ClusterRoutes, SingleRoute
 from ...core.remote.scan import ScanWalk
 from ...core.serializers.base import Serializer
 from ...core.ttl import TTL
+from ..backend import V
 from ..clock import runtime_clock
 from ..distributed import DistributedCache
 from .client_settings import client_secrets, settings_from_client
 from .connect import Connector
 from .loop_guard import LoopGuard
+from .near import NearTracker
 from .nodes import NodeLinks
 from .options import RedisOptions, parse_startup_nodes
 from .pubsub import Subscriber, Subscription, open_subscriber
@@ -32,10 +39,15 @@ from .watchdog import Watchdog
 __all__ = ("RedisCache",)
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 def _no_loop() -> object:
     return None
+
+
+async def _true() -> bool:
+    return True
 
 
 def _channel(name: object) -> bytes:
@@ -47,7 +59,7 @@ def _channel(name: object) -> bytes:
 
 
 @final
-class RedisCache(DistributedCache):
+class RedisCache(DistributedCache[V]):
     """A cache in Redis, shared by every process that uses the same server and namespace.
 
     Connects to ``host:port`` (database ``db``), or to ``url`` (``redis://``,
@@ -65,7 +77,8 @@ class RedisCache(DistributedCache):
     closes the client.
 
     The remaining arguments are those of :class:`DistributedCache` (``serializer``,
-    ``namespace``, ``default_ttl``, ``timeout``, ``fail_open``), plus
+    ``namespace``, ``default_ttl``, ``timeout``, ``fail_open``, ``circuit_breaker``,
+    ``lock_lease``, ``lock_wait``), plus
     ``connection_options``: ``client_name``, ``protocol`` (3, the default, falls back
     to 2 on servers without RESP3; 2 forces RESP2), ``socket_connect_timeout``,
     ``socket_keepalive``, ``max_connections`` (an upper bound; one connection per
@@ -100,7 +113,13 @@ class RedisCache(DistributedCache):
         username: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
         connection_options: Mapping[str, Any] | None = None,
+        near_cache: NearCache | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
+        lock_lease: float = 10.0,
+        lock_wait: float = 30.0,
     ) -> None:
+        if near_cache is not None and not isinstance(near_cache, NearCache):
+            raise ConfigurationError(f"near_cache must be a NearCache or None; got {near_cache!r}")
         nodes = parse_startup_nodes(startup_nodes)
         settings: dict[str, Any] = {
             "host": host,
@@ -136,6 +155,9 @@ class RedisCache(DistributedCache):
             timeout=timeout,
             fail_open=fail_open,
             cluster=self._options.cluster,
+            circuit_breaker=circuit_breaker,
+            lock_lease=lock_lease,
+            lock_wait=lock_wait,
         )
         self._tls = self._options.tls_context()
         self._secrets = tuple(sorted({*self._options.secrets(), *secrets}, key=len, reverse=True))
@@ -146,6 +168,9 @@ class RedisCache(DistributedCache):
         self._watching: TaskGroup | None = None
         self._loop: object = None
         self._loop_of_backend: Callable[[], object] = _no_loop
+        self._near_settings = near_cache
+        self._tracker: NearTracker | None = None
+        self._near: NearTracker | None = None  # while its channels are being kept
 
     def _listen(self, listener: RedisListener | None) -> None:
         """Tell ``listener`` of every connection opened or lost, push frame received and
@@ -206,13 +231,20 @@ class RedisCache(DistributedCache):
         )
         endpoints = options.endpoints()
         routes = ClusterRoutes(endpoints) if options.cluster else SingleRoute(endpoints[0])
+        listener = self._listener
+        self._tracker = self._near = None
+        if self._near_settings is not None:
+            # A local copy per event loop binding: its channels live on that loop.
+            listener = self._tracker = NearTracker(
+                self._near_settings, self._ops.space, clock, listener
+            )
         return Runner(
             routes,
-            NodeLinks(connector, self._listener),
+            NodeLinks(connector, listener),
             clock=clock,
             timeout=self.timeout,
             where=options.describe(),
-            listener=self._listener,
+            listener=listener,
         )
 
     async def __aenter__(self) -> RedisCache:
@@ -226,6 +258,11 @@ class RedisCache(DistributedCache):
             group.start_soon(watchdog.run)
             runner.links.watch(watchdog)
             self._watching = group
+            self._tasks = group  # background refreshes of get_or_set run here too
+            tracker = self._tracker
+            if tracker is not None:
+                await group.start(tracker.run, runner)
+                self._near = tracker
         return self
 
     async def __aexit__(
@@ -235,6 +272,7 @@ class RedisCache(DistributedCache):
         tb: TracebackType | None,
     ) -> None:
         group, self._watching = self._watching, None
+        self._tasks = None
         try:
             await self.aclose()
         finally:
@@ -247,7 +285,11 @@ class RedisCache(DistributedCache):
         ``async with``, without the watchdog: each command then keeps its deadline)."""
         runner, guard, loop = self._runner, self._guard, self._loop
         self._runner = self._guard = self._loop = None
+        near, self._near = self._near, None
+        if near is not None:
+            near.state.channel_lost()
         if self._watching is not None:
+            self._tasks = None
             self._watching.cancel_scope.cancel()  # the watchdog stops; __aexit__ ends it
         if runner is None or guard is None:
             return
@@ -282,6 +324,125 @@ class RedisCache(DistributedCache):
         if step is None:
             return None
         return walk.feed(await runner.call_on(step.target, step.payload, runner.deadline()))
+
+    # -- the near cache -------------------------------------------------------------------
+
+    @overload
+    def get(self, key: str) -> Coroutine[Any, Any, V | None]: ...
+
+    @overload
+    def get(self, key: str, default: D) -> Coroutine[Any, Any, V | D]: ...
+
+    def get(self, key: str, default: Any = None) -> Coroutine[Any, Any, Any]:
+        """The value stored under ``key``, or ``default`` (from the near cache when it
+        holds the key)."""
+        # A plain method handing back a coroutine: without a near cache, the read
+        # costs no extra coroutine level.
+        near = self._near
+        if near is None or not near.state.up:
+            return DistributedCache.get(self, key, default)
+        return self._near_get(near, key, default)
+
+    async def _near_get(self, near: NearTracker, key: str, default: Any) -> Any:
+        state = near.state
+        value = state.lookup(key, near.clock())
+        if value is not MISS:
+            return value
+        token = state.begin(key)
+        now = near.clock()
+        value, ttl = MISS, None
+        try:
+            value, ttl = await self._near_read(key)
+        except BackendError as error:
+            self._read_failed(error, 1)
+        finally:
+            state.finish(key, token, value, now, ttl)
+        return default if value is MISS else value
+
+    async def _near_read(self, key: str) -> NearRead:
+        runner = self._runner
+        if runner is not None and self._running_loop() is self._loop:
+            payload, target = one_read(self._ops, key)
+            replies = await runner.pipelined(payload, 2, target)
+            if replies is not None:
+                return near_read(self._ops, replies)
+        ((value, ttl),) = await self._execute(near_reads(self._ops, (key,)))
+        return value, ttl
+
+    def get_many(self, keys: Iterable[str]) -> Coroutine[Any, Any, dict[str, Any]]:
+        """The hits among ``keys`` (misses are left out); the near cache's first."""
+        near = self._near
+        if near is None or not near.state.up:
+            return DistributedCache.get_many(self, keys)
+        return self._near_get_many(near, keys)
+
+    async def _near_get_many(self, near: NearTracker, keys: Iterable[str]) -> dict[str, Any]:
+        state = near.state
+        now = near.clock()
+        found: dict[str, Any] = {}
+        missing: list[str] = []
+        for key in keys:
+            value = state.lookup(key, now)
+            if value is MISS:
+                missing.append(key)
+            else:
+                found[key] = value
+        if not missing:
+            return found
+        plan = near_reads(self._ops, missing)  # checks every key before any is marked
+        tokens = [state.begin(key) for key in missing]
+        reads: list[tuple[Any, float | None]] = [(MISS, None)] * len(missing)
+        try:
+            reads = await self._execute(plan)
+        except BackendError as error:
+            self._read_failed(error, len(missing))
+        finally:
+            for key, token, (value, ttl) in zip(missing, tokens, reads, strict=True):
+                state.finish(key, token, value, now, ttl)
+        for key, (value, _) in zip(missing, reads, strict=True):
+            if value is not MISS:
+                found[key] = value
+        return found
+
+    def contains(self, key: str) -> Coroutine[Any, Any, bool]:
+        """Whether ``key`` holds a value (not counted as a hit or a miss)."""
+        near = self._near
+        if near is not None and near.state.holds(key, near.clock()):
+            return _true()
+        return DistributedCache.contains(self, key)
+
+    def _changed(self, keys: Sequence[str]) -> None:
+        tracker = self._tracker
+        if tracker is not None:
+            tracker.state.written(keys)
+
+    def _changed_prefix(self, prefix: str) -> None:
+        tracker = self._tracker
+        if tracker is not None:
+            tracker.state.written_prefix(prefix)
+
+    @property
+    def near_cache(self) -> NearCache | None:
+        """The near cache's settings (``None``: reads always go to Redis)."""
+        return self._near_settings
+
+    @property
+    def stats(self) -> CacheStats:
+        """Hits and misses of this cache object, and ``size`` as last counted by
+        :meth:`~pepperpy.caching.DistributedCache.refresh_stats` (0 before). With a near
+        cache, ``hits`` counts its local hits too, and ``near`` holds its own counters."""
+        stats = self._counted_stats()
+        tracker = self._tracker
+        if tracker is None:
+            return stats
+        near = tracker.stats(stats.hits, stats.misses)
+        return dataclasses.replace(stats, hits=stats.hits + near.local_hits, near=near)
+
+    async def _sync_near(self) -> bool:
+        """Wait until every invalidation of a change completed before this call is
+        taken (``False``: the near cache is not up). For tests."""
+        near = self._near
+        return False if near is None else await near.sync()
 
     # -- pub/sub ------------------------------------------------------------------------
 
