@@ -12,6 +12,7 @@ import redis
 
 from pepperpy.caching import BackendError, ConfigurationError, NearCache
 from pepperpy.caching.adapters.redis import RedisCache
+from pepperpy.caching.core.resp import encode_command
 
 from .near_helpers import local, near_up, until
 from .servers import RedisServer
@@ -230,3 +231,40 @@ async def test_entering_with_the_server_down_goes_on(port_rng: random.Random) ->
         assert not cache._near.state.up
         with pytest.raises(BackendError):
             await cache.get("k")
+
+
+async def test_channel_dropped_flushes_then_tracks_again(
+    near: RedisCache, raw: redis.Redis
+) -> None:
+    await near.set("k", 1)
+    assert await near._sync_near()
+    assert await near.get("k") == 1
+    assert local(near, "k")
+    tracker = near._near
+    assert tracker is not None
+    (channel,) = tracker._channels.values()
+    flushes = near.stats.near.flushes  # type: ignore[union-attr]
+    raw.client_kill_filter(_id=channel.client_id)
+    await until(lambda: not local(near, "k"), "flushed when the channel dropped")
+    assert near.stats.near.flushes == flushes + 1  # type: ignore[union-attr]
+    await near_up(near)
+    assert await near.get("k") == 1
+    assert local(near, "k")
+    raw.set(f"{near.namespace}:k", b"2")
+    await until(lambda: not local(near, "k"), "invalidated on the new channel")
+    assert await near.get("k") == 2
+
+
+async def test_data_connection_dropped_flushes(near: RedisCache, raw: redis.Redis) -> None:
+    await near.set("k", 1)
+    assert await near._sync_near()
+    assert await near.get("k") == 1
+    runner = near._runner
+    assert runner is not None
+    client_id = await runner.call_on(-1, encode_command((b"CLIENT", b"ID")), runner.deadline())
+    assert isinstance(client_id, int)
+    raw.client_kill_filter(_id=client_id)
+    await near.delete("other")  # finds the connection gone, and retries on a new one
+    await until(lambda: not local(near, "k"), "flushed when the data connection dropped")
+    await near_up(near)
+    assert await near.get("k") == 1

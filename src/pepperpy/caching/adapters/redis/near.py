@@ -8,9 +8,11 @@ answered locally):
   <namespace>`` itself and receives ``invalidate`` pushes on the same connection.
   On RESP2 it redirects its own invalidations to itself (``REDIRECT <its id>``) and
   subscribes to ``__redis__:invalidate``.
-* ``default`` tracking (per key read): the data connections to each node carry
-  ``CLIENT TRACKING on REDIRECT <that node's channel>``, so the server remembers the
-  keys they read and tells the channel when one changes.
+* ``default`` tracking (per key read): once a node's channel is open, the data
+  connection to that node is sent ``CLIENT TRACKING on REDIRECT <the channel>``, so
+  the server remembers the keys it reads and tells the channel when one changes. A
+  data connection that is lost takes its tracking with it: that flushes and sets
+  everything up again, the new connection included.
 
 Whenever a channel, or a data connection to a primary, is lost, or the cluster's
 primaries change, the local copy is flushed at once (:meth:`NearState.channel_lost
@@ -50,7 +52,7 @@ from ...core.remote.pubsub import (
     invalidated_keys,
     pubsub_message,
 )
-from ...core.remote.session import SessionSettings, Tracking
+from ...core.remote.session import Tracking
 from ...core.remote.topology import Address, format_address
 from ...core.resp import ErrorReply, Push, Request, encode_command
 from ..clock import Clock
@@ -127,17 +129,6 @@ class NearTracker:
         if self._restart is not None:
             self._restart.set()
 
-    def session_for(self, address: Address) -> SessionSettings | None:
-        """How a new data connection to ``address`` is set up (``default`` tracking:
-        redirecting to that node's channel), or ``None`` for the cache's own settings."""
-        runner = self._runner
-        channel = self._channels.get(address)
-        if self._bcast or runner is None or channel is None:
-            return None
-        return replace(
-            runner.links.connector.session, tracking=Tracking(redirect=channel.client_id)
-        )
-
     # -- the channels ------------------------------------------------------------------
 
     async def run(
@@ -149,7 +140,6 @@ class NearTracker:
         first setup failed (then reads go to Redis until a later attempt succeeds).
         """
         self._runner = runner
-        runner.links.session_for = self.session_for
         starting = True
         failures = attempts = 0
         try:
@@ -185,7 +175,6 @@ class NearTracker:
                 await anyio.sleep(_BACKOFF[min(failures, len(_BACKOFF) - 1)])
         finally:
             self._runner = None
-            runner.links.session_for = None
 
     @staticmethod
     async def _relearn(runner: Runner) -> None:
