@@ -268,3 +268,26 @@ async def test_data_connection_dropped_flushes(near: RedisCache, raw: redis.Redi
     await until(lambda: not local(near, "k"), "flushed when the data connection dropped")
     await near_up(near)
     assert await near.get("k") == 1
+
+
+async def test_atomic_writes_and_tags_through_the_cache(near: RedisCache) -> None:
+    assert await near.add("n", 1)
+    assert await near.get("n") == 1
+    assert await near.incr("n", 2) == 3
+    assert await near.get("n") == 3
+    assert not await near.add("n", 10)
+    assert await near.get("n") == 3
+    assert await near.expire("n", 0.2)
+    assert await near.get("n") == 3  # read again, now with its TTL
+    await until(lambda: not local(near, "n"), "gone locally with its new TTL")
+
+    async def expired() -> bool:
+        value = await near.get("n")
+        assert value in (3, None)
+        return value is None
+
+    await until(expired, "expired in Redis too")
+    await near.set("t", "tagged", tags=["group"])
+    assert await near.get("t") == "tagged"
+    assert await near.invalidate_tags("group") == 1
+    assert await near.get("t") is None
