@@ -107,7 +107,7 @@ async def test_another_client_sets_an_expiry(near: RedisCache, raw: redis.Redis)
 async def test_server_side_expiry(near: RedisCache, raw: redis.Redis) -> None:
     # Written with a TTL through the cache: the local copy never outlives it, and the
     # server's invalidation arrives when it reclaims the key.
-    await near.set("k", 1, ttl=0.2)
+    await near.set("k", 1, ttl=1.0)
     assert await near._sync_near()  # our own write's echo came
     assert await near.get("k") == 1
     assert local(near, "k")
@@ -277,7 +277,7 @@ async def test_atomic_writes_and_tags_through_the_cache(near: RedisCache) -> Non
     assert await near.get("n") == 3
     assert not await near.add("n", 10)
     assert await near.get("n") == 3
-    assert await near.expire("n", 0.2)
+    assert await near.expire("n", 1.0)
     assert await near.get("n") == 3  # read again, now with its TTL
     await until(lambda: not local(near, "n"), "gone locally with its new TTL")
 
