@@ -15,6 +15,7 @@ from pepperpy.caching.adapters.redis import RedisCache
 from pepperpy.caching.core.resp import encode_command
 
 from .near_helpers import local, near_up, until
+from .proxy import proxy_to
 from .servers import RedisServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -290,3 +291,24 @@ async def test_atomic_writes_and_tags_through_the_cache(near: RedisCache) -> Non
     assert await near.get("t") == "tagged"
     assert await near.invalidate_tags("group") == 1
     assert await near.get("t") is None
+
+
+async def test_a_silent_network_is_noticed(
+    redis_server: RedisServer, raw: redis.Redis, namespace: str
+) -> None:
+    """Nothing comes through any more, but no connection ends (a partition): the
+    heartbeat notices, and the local copy is flushed."""
+    async with proxy_to(redis_server.port) as proxy:
+        cache = RedisCache(
+            "127.0.0.1", proxy.port, namespace=namespace, timeout=0.5, near_cache=NearCache()
+        )
+        async with cache:
+            await cache.set("k", 1)
+            assert await cache._sync_near()
+            assert await cache.get("k") == 1
+            assert local(cache, "k")
+            proxy.delay = (60.0, 60.0)  # every byte from now on is held back
+            raw.set(f"{namespace}:k", b"2")  # unheard
+            await until(lambda: not local(cache, "k"), "flushed by the heartbeat")
+            assert cache._near is not None
+            assert not cache._near.state.up

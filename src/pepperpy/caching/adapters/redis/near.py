@@ -20,7 +20,9 @@ primaries change, the local copy is flushed at once (:meth:`NearState.channel_lo
 again; values are served and kept again only once tracking is confirmed on every
 primary. Each channel also subscribes to a channel of its own that :meth:`NearTracker.sync`
 publishes on: a message there arrives after every invalidation of a change that
-completed before it was published.
+completed before it was published. The same message, every second, is the heartbeat
+that notices a silent network (no end of stream, nothing heard): not heard back
+within the cache's ``timeout``, the channels are given up like a lost one.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ _log: Final = logging.getLogger("pepperpy.caching")
 _REDIR_BROKEN: Final = b"tracking-redir-broken"
 _BACKOFF: Final = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
 """Seconds before each new attempt to set the channels up after a failure."""
+_HEARTBEAT: Final = 1.0
+"""Seconds between two checks that every channel still hears its server."""
 _FIRST_ATTEMPTS: Final = 3
 """Attempts (each interrupted by a change, say) before entering the cache goes on
 without the near cache up."""
@@ -157,7 +161,7 @@ class NearTracker:
                         if starting and (self.state.up or attempts >= _FIRST_ATTEMPTS):
                             starting = False
                             task_status.started()
-                        await restart.wait()
+                        await self._watch(runner, restart)
                         group.cancel_scope.cancel()
                 except BackendError as error:
                     failures += 1
@@ -175,6 +179,22 @@ class NearTracker:
                 await anyio.sleep(_BACKOFF[min(failures, len(_BACKOFF) - 1)])
         finally:
             self._runner = None
+
+    async def _watch(self, runner: Runner, restart: anyio.Event) -> None:
+        """Until ``restart``: every :data:`_HEARTBEAT` seconds, check that each channel
+        still hears what is published to it (a silent network, say a partition, sends
+        no end of stream; the server would not be heard either)."""
+        while not restart.is_set():
+            with anyio.move_on_after(_HEARTBEAT):
+                await restart.wait()
+            if restart.is_set():
+                return
+            try:
+                heard = await self._echo(runner)
+            except BackendError:
+                heard = False
+            if not heard:
+                self._lost("an invalidation channel stopped answering")
 
     @staticmethod
     async def _relearn(runner: Runner) -> None:
@@ -276,18 +296,30 @@ class NearTracker:
         runner = self._runner
         if runner is None or not self.state.up:
             return False
+        return await self._echo(runner) and self.state.up
+
+    async def _echo(self, runner: Runner) -> bool:
+        """Publish to each channel and wait (``timeout`` at most) to hear it back there:
+        it then has taken every invalidation sent before. Whether all were heard."""
         deadline = runner.deadline()
-        waiters: list[anyio.Event] = []
-        for channel in list(self._channels.values()):
-            token = uuid.uuid4().hex.encode()
-            waiter = self._synced[token] = anyio.Event()
-            waiters.append(waiter)
-            payload = encode_command((b"PUBLISH", channel.name, token))
-            await runner.call_on(channel.address, payload, deadline)
-        with anyio.move_on_after(max(deadline - runner.clock(), 0.0)):
-            for waiter in waiters:
-                await waiter.wait()
-        return self.state.up
+        tokens: list[bytes] = []
+        try:
+            for channel in list(self._channels.values()):
+                token = uuid.uuid4().hex.encode()
+                self._synced[token] = anyio.Event()
+                tokens.append(token)
+                payload = encode_command((b"PUBLISH", channel.name, token))
+                await runner.call_on(channel.address, payload, deadline)
+            with anyio.move_on_after(max(deadline - runner.clock(), 0.0)):
+                for token in tokens:
+                    waiter = self._synced.get(token)
+                    if waiter is not None:
+                        await waiter.wait()
+                return True
+            return False
+        finally:
+            for token in tokens:
+                self._synced.pop(token, None)
 
     def stats(self, remote_hits: int, misses: int) -> NearStats:
         """The near cache's counters."""
