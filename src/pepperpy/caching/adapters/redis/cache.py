@@ -17,7 +17,7 @@ from ...core.errors import BackendError, ConfigurationError, InvalidKeyError
 from ...core.loading import CircuitBreaker
 from ...core.near import NearCache
 from ...core.remote.events import RedisListener
-from ...core.remote.near_reads import near_reads
+from ...core.remote.near_reads import NearRead, near_read, near_reads, one_read
 from ...core.remote.plans import ANY, Plan, Single, Target
 from ...core.remote.routing import ClusterRoutes, SingleRoute
 from ...core.remote.scan import ScanWalk
@@ -352,12 +352,22 @@ class RedisCache(DistributedCache[V]):
         now = near.clock()
         value, ttl = MISS, None
         try:
-            ((value, ttl),) = await self._execute(near_reads(self._ops, (key,)))
+            value, ttl = await self._near_read(key)
         except BackendError as error:
             self._read_failed(error, 1)
         finally:
             state.finish(key, token, value, now, ttl)
         return default if value is MISS else value
+
+    async def _near_read(self, key: str) -> NearRead:
+        runner = self._runner
+        if runner is not None and self._running_loop() is self._loop:
+            payload, target = one_read(self._ops, key)
+            replies = await runner.pipelined(payload, 2, target)
+            if replies is not None:
+                return near_read(self._ops, replies)
+        ((value, ttl),) = await self._execute(near_reads(self._ops, (key,)))
+        return value, ttl
 
     def get_many(self, keys: Iterable[str]) -> Coroutine[Any, Any, dict[str, Any]]:
         """The hits among ``keys`` (misses are left out); the near cache's first."""
