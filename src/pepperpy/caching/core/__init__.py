@@ -24,11 +24,13 @@ from .loading import BreakerState, BreakerStats, CircuitBreaker
 from .near import NearCache
 from .policies import (
     POLICY_NAMES,
+    AdmissionPolicy,
     CachePolicy,
     CapacityAwarePolicy,
     FIFOPolicy,
     LFUPolicy,
     LRUPolicy,
+    OrderedStorePolicy,
     RandomPolicy,
     S3FIFOPolicy,
     SIEVEPolicy,
@@ -44,13 +46,15 @@ from .serializers import (
     StringSerializer,
     resolve_serializer,
 )
-from .ttl import TTL, deadline, normalize_ttl, remaining, ttl_to_millis
+from .ttl import MAX_TTL, TTL, deadline, normalize_ttl, remaining, ttl_to_millis
 
 __all__ = (
+    "MAX_TTL",
     "MISS",
     "POLICY_NAMES",
     "SERIALIZER_NAMES",
     "TTL",
+    "AdmissionPolicy",
     "BackendError",
     "BreakerState",
     "BreakerStats",
@@ -74,6 +78,7 @@ __all__ = (
     "NearCache",
     "NearStats",
     "NotAnIntegerError",
+    "OrderedStorePolicy",
     "PickleSerializer",
     "RandomPolicy",
     "Removal",
