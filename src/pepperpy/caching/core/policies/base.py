@@ -89,11 +89,13 @@ class OrderedStorePolicy(CachePolicy, Protocol):
     read or a write touches one dict instead of two.
 
     A cache that takes the store (:meth:`ordered_store`) keeps every value there and
-    no longer calls :meth:`record_insert`, :meth:`record_remove` or
-    :meth:`pop_victim`: storing a new key (at the end) is the insert, deleting it is
-    the remove, ``popitem(last=False)`` is the eviction, and overwriting a key keeps
-    its place. It still calls the :meth:`access_recorder` on every hit and
-    overwrite. Used on its own, the policy keeps ``None`` as every value.
+    no longer calls :meth:`~pepperpy.caching.CachePolicy.record_insert`,
+    :meth:`~pepperpy.caching.CachePolicy.record_remove` or
+    :meth:`~pepperpy.caching.CachePolicy.pop_victim`: storing a new key (at the end) is
+    the insert, deleting it is the remove, ``popitem(last=False)`` is the eviction, and
+    overwriting a key keeps its place. It still calls the
+    :meth:`~pepperpy.caching.CachePolicy.access_recorder` on every hit and overwrite.
+    Used on its own, the policy keeps ``None`` as every value.
     """
 
     def ordered_store(self) -> OrderedDict[str, Any]:
@@ -109,7 +111,8 @@ class AdmissionPolicy(CachePolicy, Protocol):
     """
 
     def last_rejected(self) -> bool:
-        """Whether the key the last :meth:`pop_victim` returned was refused admission."""
+        """Whether the key the last :meth:`~pepperpy.caching.CachePolicy.pop_victim`
+        returned was refused admission."""
         ...
 
 
