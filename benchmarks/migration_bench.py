@@ -6,12 +6,13 @@ prints the median time per copy with keys/s and ratios against the per-key loop 
 would write with the public API (``for key in iter_keys(): ttl, get, set``).
 
 Scenarios: dict -> MemoryCache, MemoryCache -> MemoryCache, MemoryCache -> Redis,
-Redis -> MemoryCache, Redis -> Redis (raw bytes, as the ``migrate`` command copies).
+Redis -> MemoryCache, Redis -> Redis (raw bytes: ``migrate`` through get_many/set_many,
+and ``copy_redis``, DUMP/RESTORE of every type, which the ``migrate`` command runs).
 The Redis rows start their own ``redis-server`` (no persistence) on a free loopback
 port and need the ``redis`` extra; the raw redis-py row (SCAN, pipelined PTTL+GET,
-pipelined SET PX; asyncio only) is the floor for a Redis copy. ``migrate cN`` runs with N per-key
-requests in flight on remote stores (the library's default is 8; in-process stores
-always get 1).
+pipelined SET PX; asyncio only) is the floor for a Redis copy of strings. ``migrate cN``
+runs with N per-key requests in flight on remote stores (the library's default is 8;
+in-process stores always get 1).
 
     PYTHONPATH=src /work/venv/bin/python benchmarks/migration_bench.py
     PYTHONPATH=src /work/venv/bin/python benchmarks/migration_bench.py --keys 20000 --rounds 3
@@ -69,6 +70,17 @@ def migrate_with(concurrency: int, old: Any, new_factory: Callable[[], Any]) -> 
             report = await MigrationHelper.migrate(old, new)
         finally:
             run.CONCURRENCY = 8  # type: ignore[misc]
+        if report.copied != len(report):
+            raise AssertionError(f"{report.summary()}: {list(report.errors.items())[:3]}")
+
+    return copy
+
+
+def copy_redis_with(old: Any, new: Any) -> Copy:
+    """What the ``migrate`` command runs: every type, by DUMP/RESTORE."""
+
+    async def copy() -> None:
+        report = await MigrationHelper.copy_redis(old, new, replace=True)
         if report.copied != len(report):
             raise AssertionError(f"{report.summary()}: {list(report.errors.items())[:3]}")
 
@@ -221,6 +233,7 @@ async def bench_rows(keys: int, rounds: int, port: int | None) -> list[tuple[str
     contenders = {
         "per-key loop": lambda: naive_copy(raw_source, raw_target),
         "migrate c8": migrate_with(8, raw_source, lambda: raw_target),
+        "copy_redis (DUMP/RESTORE)": copy_redis_with(raw_source, raw_target),
     }
     if sniffio.current_async_library() == "asyncio":  # redis.asyncio runs on asyncio only
         contenders["raw redis-py pipelines"] = raw_redis_copy(port, "source", "copy")

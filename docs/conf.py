@@ -48,9 +48,7 @@ nitpick_ignore = [
     for role in ("py:class", "py:exc", "py:func", "py:data", "py:obj")
 ]
 # Internal type aliases that appear in public signatures.
-nitpick_ignore += [
-    ("py:class", name) for name in ("ExecutorChoice", "Subscriber", "GraphParams", "MetricName")
-]
+nitpick_ignore += [("py:class", name) for name in ("Subscriber", "GraphParams", "MetricName")]
 exclude_patterns = ["_build"]
 source_suffix = {".rst": "restructuredtext"}  # Markdown only where included (the changelog)
 myst_heading_anchors = 3

@@ -10,4 +10,6 @@ with contextlib.suppress(ImportError):  # without redis-py there is nothing to i
         namespace,
         own_server,
         raw,
+        raw_cluster,
+        redis_cluster,
     )

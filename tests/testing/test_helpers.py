@@ -74,15 +74,17 @@ def test_keys_are_encodable_text_and_values_json(key: str, value: Any) -> None:
 
 
 def test_keys_favour_awkward_characters() -> None:
+    # Derandomized: the same 300 draws on every run, so the check is a fact about
+    # the strategy, not about a lucky seed.
     seen: set[str] = set()
 
-    @settings(max_examples=300, database=None, phases=[Phase.generate])
+    @settings(max_examples=300, database=None, phases=[Phase.generate], derandomize=True)
     @given(cache_keys(min_size=1))
     def collect(key: str) -> None:
         seen.update(key)
 
     collect()
-    assert {":", "*", "?", "["} <= seen
+    assert {":", "*", "?", "[", "]", "\\"} <= seen
 
 
 @given(ops=operations())

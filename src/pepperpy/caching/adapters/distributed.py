@@ -94,6 +94,14 @@ class DistributedCache(CacheBackend):
     async def _page(self, walk: ScanWalk) -> list[bytes] | None:
         """The next page of ``walk`` (``None`` when it is over), within ``timeout``."""
 
+    def _changed(self, keys: Sequence[str]) -> None:
+        """Every write through this cache calls this with the keys it changed (or may
+        have: it is called when the write fails too), once the store has answered.
+        A store that keeps copies of values (a near cache) drops them here."""
+
+    def _changed_prefix(self, prefix: str) -> None:
+        """Like :meth:`_changed`, for every key starting with ``prefix`` (``""``: all)."""
+
     # -- helpers ------------------------------------------------------------------------
 
     @property
@@ -132,7 +140,10 @@ class DistributedCache(CacheBackend):
 
     async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
         """Store ``value`` under ``key``, replacing its value and TTL."""
-        await self._execute(self._ops.set(key, value, ttl))
+        try:
+            await self._execute(self._ops.set(key, value, ttl))
+        finally:
+            self._changed((key,))
 
     async def contains(self, key: str) -> bool:
         """Whether ``key`` holds a value (not counted as a hit or a miss)."""
@@ -145,7 +156,10 @@ class DistributedCache(CacheBackend):
 
     async def delete(self, key: str) -> bool:
         """Remove ``key``; ``True`` if it existed."""
-        return await self._execute(self._ops.delete(key))
+        try:
+            return await self._execute(self._ops.delete(key))
+        finally:
+            self._changed((key,))
 
     async def ttl(self, key: str) -> float | None:
         """Seconds left before ``key`` expires; ``None`` for no expiry or no key."""
@@ -172,13 +186,21 @@ class DistributedCache(CacheBackend):
         """Store every item of ``mapping`` with the same ``ttl`` (not atomically)."""
         plan = self._ops.set_many(mapping, ttl)
         if mapping:
-            await self._execute(plan)
+            try:
+                await self._execute(plan)
+            finally:
+                self._changed(list(mapping))
 
     async def delete_many(self, keys: Iterable[str]) -> int:
         """Remove ``keys``; how many existed."""
         keys = list(keys)
         plan = self._ops.delete_many(keys)
-        return await self._execute(plan) if keys else 0
+        if not keys:
+            return 0
+        try:
+            return await self._execute(plan)
+        finally:
+            self._changed(keys)
 
     async def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
         """The keys of this cache (of its namespace) starting with ``prefix``, by SCAN.
@@ -195,7 +217,10 @@ class DistributedCache(CacheBackend):
     async def delete_prefix(self, prefix: str) -> int:
         """Remove every key (of this namespace) starting with ``prefix``, matched literally."""
         pattern = self._ops.space.match_prefix(prefix)
-        return await self._execute(self._ops.delete_matching(pattern, await self._nodes()))
+        try:
+            return await self._execute(self._ops.delete_matching(pattern, await self._nodes()))
+        finally:
+            self._changed_prefix(prefix)
 
     async def clear(self, *, flush_db: bool = False) -> None:
         """Remove every key of this cache's namespace, and nothing else.
@@ -212,9 +237,15 @@ class DistributedCache(CacheBackend):
                     " namespaces' keys; call clear() to clear this namespace"
                 )
             plan = self._ops.delete_matching(space.match_all(), await self._nodes())
-            await self._execute(plan)
+            try:
+                await self._execute(plan)
+            finally:
+                self._changed_prefix("")
         elif flush_db:
-            await self._execute(self._ops.flush(await self._nodes()))
+            try:
+                await self._execute(self._ops.flush(await self._nodes()))
+            finally:
+                self._changed_prefix("")
         else:
             raise ConfigurationError(
                 "this cache has no namespace, so clear() would delete the whole database:"

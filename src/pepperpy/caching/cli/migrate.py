@@ -1,8 +1,10 @@
 """The ``migrate`` command: copy keys between Redis servers or namespaces, TTLs kept.
 
-Values are copied as raw bytes (whatever serializer wrote them), each with the time it
-had left. Keys of other Redis types (hashes, lists...) cannot be read with GET and are
-reported as failed. Exit status: 0 when every key was copied or skipped as expired,
+Every key type is copied as stored (``DUMP``/``RESTORE``, or rebuilt by type where
+the servers refuse those; see
+:meth:`~pepperpy.caching.migration.MigrationHelper.copy_redis`), each key with the
+time it had left. The summary says how keys were copied; ``--report`` writes each
+key's fate to a file. Exit status: 0 when every key was copied or skipped as expired,
 1 when some failed or a server stopped answering, 2 for bad arguments or a missing
 ``redis`` extra.
 """
@@ -17,7 +19,7 @@ from urllib.parse import urlsplit
 import anyio
 
 from pepperpy.caching import CacheError, ConfigurationError
-from pepperpy.caching.migration import MigrationAborted, MigrationReport, migrate
+from pepperpy.caching.migration import MigrationAborted, MigrationHelper, MigrationReport
 
 from .progress import ProgressBar
 
@@ -38,6 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--prefix", default="", help="put this in front of every written key")
     parser.add_argument("--dry-run", action="store_true", help="read and report, write nothing")
+    parser.add_argument(
+        "--replace", action="store_true", help="overwrite keys the target holds already"
+    )
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        default=None,
+        help="write each key's fate to FILE (tab-separated: outcome, key, how or why)",
+    )
     parser.add_argument(
         "--batch-size", type=_positive, default=500, help="keys per round trip (default 500)"
     )
@@ -82,6 +93,8 @@ def _overlaps(args: argparse.Namespace) -> bool:
 
 def _print_report(report: MigrationReport, out: TextIO, err: TextIO) -> None:
     print(report.summary(), file=out)
+    if report.notes:
+        print(f"  {report.breakdown()}", file=out)
     for key, reason in list(report.errors.items())[:_SHOWN_FAILURES]:
         print(f"  failed {key!r}: {reason}", file=err)
     if len(report.errors) > _SHOWN_FAILURES:
@@ -99,10 +112,11 @@ async def _copy(cache_type: Any, args: argparse.Namespace, err: TextIO) -> Migra
                 total += 1
             bar = ProgressBar(err, total)
         try:
-            return await migrate(
+            return await MigrationHelper.copy_redis(
                 source,
                 target,
                 args.prefix,
+                replace=args.replace,
                 batch_size=args.batch_size,
                 dry_run=args.dry_run,
                 on_progress=None if bar is None else bar.update,
@@ -138,9 +152,23 @@ def run(args: argparse.Namespace) -> int:
     except MigrationAborted as exc:
         print(f"pepperpy-cache migrate: {exc}", file=err)
         _print_report(exc.report, out, err)
+        if args.report is not None:
+            _write_report(exc.report, args.report)
         return 1
     except CacheError as exc:
         print(f"pepperpy-cache migrate: {exc}", file=err)
         return 1
     _print_report(report, out, err)
+    if args.report is not None:
+        _write_report(report, args.report)
     return 1 if report.failed else 0
+
+
+def _write_report(report: MigrationReport, path: str) -> None:
+    """One line per key: its outcome, the key (escaped like a Python string, so tabs
+    and newlines stay on one line), and how it was copied or why it was not."""
+    with open(path, "w", encoding="utf-8") as file:
+        for key, outcome in report.outcomes.items():
+            why = report.errors.get(key) or report.notes.get(key, "")
+            shown = repr(key)[1:-1]
+            print(f"{outcome.value}\t{shown}\t{why}", file=file)

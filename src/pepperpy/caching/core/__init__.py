@@ -10,7 +10,7 @@ from importlib.machinery import EXTENSION_SUFFIXES as _EXTENSION_SUFFIXES
 
 from . import engine as _engine
 from .engine import CacheEngine
-from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
+from .entry import MISS, CacheEntry, CacheStats, Miss, NearStats, Removal, RemovalCause
 from .errors import (
     BackendError,
     CacheError,
@@ -22,6 +22,7 @@ from .errors import (
     SnapshotError,
     TTLTypeError,
 )
+from .near import NearCache
 from .policies import (
     POLICY_NAMES,
     CachePolicy,
@@ -77,6 +78,8 @@ __all__ = (
     "LFUPolicy",
     "LRUPolicy",
     "Miss",
+    "NearCache",
+    "NearStats",
     "PickleSerializer",
     "RandomPolicy",
     "Removal",

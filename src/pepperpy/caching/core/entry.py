@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, final
 
-__all__ = ("MISS", "CacheEntry", "CacheStats", "Miss", "Removal", "RemovalCause")
+__all__ = ("MISS", "CacheEntry", "CacheStats", "Miss", "NearStats", "Removal", "RemovalCause")
 
 
 @final
@@ -78,14 +78,44 @@ class CacheEntry:
 
 @final
 @dataclass(frozen=True, slots=True)
+class NearStats:
+    """Counters of a near cache (:class:`~pepperpy.caching.NearCache`) at one moment.
+
+    ``local_hits`` were answered in process, ``remote_hits`` by the store, ``misses``
+    found nothing; ``invalidations`` counts the keys the server reported changed,
+    ``flushes`` the times the local copy was emptied whole (the server flushed, or
+    the invalidation channel was lost); ``size`` is how many values it holds.
+    """
+
+    local_hits: int = 0
+    remote_hits: int = 0
+    misses: int = 0
+    invalidations: int = 0
+    flushes: int = 0
+    size: int = 0
+
+    @property
+    def local_ratio(self) -> float:
+        """Local hits divided by lookups, in [0, 1]; 0.0 before any lookup."""
+        lookups = self.local_hits + self.remote_hits + self.misses
+        return self.local_hits / lookups if lookups else 0.0
+
+
+@final
+@dataclass(frozen=True, slots=True)
 class CacheStats:
-    """Counters of one cache at one moment. ``hit_ratio`` is 0.0 before any lookup."""
+    """Counters of one cache at one moment. ``hit_ratio`` is 0.0 before any lookup.
+
+    ``near`` holds the near cache's own counters on a cache that has one
+    (``None`` otherwise); its hits are counted in ``hits`` too.
+    """
 
     hits: int = 0
     misses: int = 0
     size: int = 0
     evictions: int = 0
     expirations: int = 0
+    near: NearStats | None = None
 
     @property
     def lookups(self) -> int:

@@ -103,6 +103,53 @@ class MigrationHelper:
         )
 
     @staticmethod
+    async def copy_redis(
+        source: Any,
+        target: Any,
+        key_prefix: str = "",
+        *,
+        replace: bool = False,
+        batch_size: int = 500,
+        dry_run: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> MigrationReport:
+        """Copy every key of one RedisCache into another, whatever its Redis type.
+
+        Strings, hashes, lists, sets, sorted sets and streams (any type the servers
+        can ``DUMP``) are copied as stored: the bytes are not decoded, so the two
+        caches' serializers do not matter. The source's keys are those of its
+        namespace (by SCAN); each is written under the target's namespace, with
+        ``key_prefix`` in front. Each key keeps the time it had left (read just before
+        its value; the copy outlives the original by at most the time copying took);
+        keys that expire meanwhile are skipped.
+
+        Each key is restored with ``RESTORE`` (pipelined, ``batch_size`` keys per
+        round trip). Where the servers refuse that (a payload from another Redis
+        version, ``DUMP``/``RESTORE`` renamed or forbidden by an ACL), keys are read
+        by type and rebuilt (``HSET``, ``RPUSH``, ``SADD``, ``ZADD``, ``XADD``...), not
+        atomically, and from then on the copy goes by type. A stream rebuilt by type
+        keeps its entries and ids, not its consumer groups.
+
+        A key the target holds already is left alone and reported as failed, unless
+        ``replace=True``. :attr:`MigrationReport.notes` says how each key was copied
+        (``"hash restored"``, ``"list rebuilt by type (RESTORE refused: ...)"``);
+        :meth:`MigrationReport.breakdown` sums them up. Raises
+        :class:`~pepperpy.caching.migration.MigrationAborted` (with the partial report)
+        when a server stops answering.
+        """
+        from .redis_copy import copy_redis
+
+        return await copy_redis(
+            source,
+            target,
+            key_prefix,
+            replace=replace,
+            batch_size=batch_size,
+            dry_run=dry_run,
+            on_progress=on_progress,
+        )
+
+    @staticmethod
     def convert_config(old_config: Mapping[Any, Any]) -> dict[str, Any]:
         """Keyword arguments for the new cache an old configuration describes.
 

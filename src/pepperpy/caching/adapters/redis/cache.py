@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar, final
 
@@ -11,8 +11,11 @@ import anyio
 import anyio.lowlevel
 from anyio.abc import TaskGroup
 
+from ...core.entry import MISS, CacheStats
 from ...core.errors import BackendError, ConfigurationError, InvalidKeyError
+from ...core.near import NearCache
 from ...core.remote.events import RedisListener
+from ...core.remote.near_reads import near_reads
 from ...core.remote.plans import ANY, Plan, Single, Target
 from ...core.remote.routing import ClusterRoutes, SingleRoute
 from ...core.remote.scan import ScanWalk
@@ -23,6 +26,7 @@ from ..distributed import DistributedCache
 from .client_settings import client_secrets, settings_from_client
 from .connect import Connector
 from .loop_guard import LoopGuard
+from .near import NearTracker
 from .nodes import NodeLinks
 from .options import RedisOptions, parse_startup_nodes
 from .pubsub import Subscriber, Subscription, open_subscriber
@@ -36,6 +40,10 @@ T = TypeVar("T")
 
 def _no_loop() -> object:
     return None
+
+
+async def _true() -> bool:
+    return True
 
 
 def _channel(name: object) -> bytes:
@@ -100,7 +108,10 @@ class RedisCache(DistributedCache):
         username: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
         connection_options: Mapping[str, Any] | None = None,
+        near_cache: NearCache | None = None,
     ) -> None:
+        if near_cache is not None and not isinstance(near_cache, NearCache):
+            raise ConfigurationError(f"near_cache must be a NearCache or None; got {near_cache!r}")
         nodes = parse_startup_nodes(startup_nodes)
         settings: dict[str, Any] = {
             "host": host,
@@ -146,6 +157,9 @@ class RedisCache(DistributedCache):
         self._watching: TaskGroup | None = None
         self._loop: object = None
         self._loop_of_backend: Callable[[], object] = _no_loop
+        self._near_settings = near_cache
+        self._tracker: NearTracker | None = None
+        self._near: NearTracker | None = None  # while its channels are being kept
 
     def _listen(self, listener: RedisListener | None) -> None:
         """Tell ``listener`` of every connection opened or lost, push frame received and
@@ -206,13 +220,20 @@ class RedisCache(DistributedCache):
         )
         endpoints = options.endpoints()
         routes = ClusterRoutes(endpoints) if options.cluster else SingleRoute(endpoints[0])
+        listener = self._listener
+        self._tracker = self._near = None
+        if self._near_settings is not None:
+            # A local copy per event loop binding: its channels live on that loop.
+            listener = self._tracker = NearTracker(
+                self._near_settings, self._ops.space, clock, listener
+            )
         return Runner(
             routes,
-            NodeLinks(connector, self._listener),
+            NodeLinks(connector, listener),
             clock=clock,
             timeout=self.timeout,
             where=options.describe(),
-            listener=self._listener,
+            listener=listener,
         )
 
     async def __aenter__(self) -> RedisCache:
@@ -226,6 +247,10 @@ class RedisCache(DistributedCache):
             group.start_soon(watchdog.run)
             runner.links.watch(watchdog)
             self._watching = group
+            tracker = self._tracker
+            if tracker is not None:
+                await group.start(tracker.run, runner)
+                self._near = tracker
         return self
 
     async def __aexit__(
@@ -247,6 +272,9 @@ class RedisCache(DistributedCache):
         ``async with``, without the watchdog: each command then keeps its deadline)."""
         runner, guard, loop = self._runner, self._guard, self._loop
         self._runner = self._guard = self._loop = None
+        near, self._near = self._near, None
+        if near is not None:
+            near.state.channel_lost()
         if self._watching is not None:
             self._watching.cancel_scope.cancel()  # the watchdog stops; __aexit__ ends it
         if runner is None or guard is None:
@@ -282,6 +310,111 @@ class RedisCache(DistributedCache):
         if step is None:
             return None
         return walk.feed(await runner.call_on(step.target, step.payload, runner.deadline()))
+
+    # -- the near cache -------------------------------------------------------------------
+
+    def get(self, key: str, default: Any = None) -> Coroutine[Any, Any, Any]:
+        """The value stored under ``key``, or ``default`` (from the near cache when it
+        holds the key)."""
+        # A plain method handing back a coroutine: without a near cache, the read
+        # costs no extra coroutine level.
+        near = self._near
+        if near is None or not near.state.up:
+            return DistributedCache.get(self, key, default)
+        return self._near_get(near, key, default)
+
+    async def _near_get(self, near: NearTracker, key: str, default: Any) -> Any:
+        state = near.state
+        value = state.lookup(key, near.clock())
+        if value is not MISS:
+            return value
+        token = state.begin(key)
+        now = near.clock()
+        value, ttl = MISS, None
+        try:
+            ((value, ttl),) = await self._execute(near_reads(self._ops, (key,)))
+        except BackendError as error:
+            self._read_failed(error, 1)
+        finally:
+            state.finish(key, token, value, now, ttl)
+        return default if value is MISS else value
+
+    def get_many(self, keys: Iterable[str]) -> Coroutine[Any, Any, dict[str, Any]]:
+        """The hits among ``keys`` (misses are left out); the near cache's first."""
+        near = self._near
+        if near is None or not near.state.up:
+            return DistributedCache.get_many(self, keys)
+        return self._near_get_many(near, keys)
+
+    async def _near_get_many(self, near: NearTracker, keys: Iterable[str]) -> dict[str, Any]:
+        state = near.state
+        now = near.clock()
+        found: dict[str, Any] = {}
+        missing: list[str] = []
+        for key in keys:
+            value = state.lookup(key, now)
+            if value is MISS:
+                missing.append(key)
+            else:
+                found[key] = value
+        if not missing:
+            return found
+        plan = near_reads(self._ops, missing)  # checks every key before any is marked
+        tokens = [state.begin(key) for key in missing]
+        reads: list[tuple[Any, float | None]] = [(MISS, None)] * len(missing)
+        try:
+            reads = await self._execute(plan)
+        except BackendError as error:
+            self._read_failed(error, len(missing))
+        finally:
+            for key, token, (value, ttl) in zip(missing, tokens, reads, strict=True):
+                state.finish(key, token, value, now, ttl)
+        for key, (value, _) in zip(missing, reads, strict=True):
+            if value is not MISS:
+                found[key] = value
+        return found
+
+    def contains(self, key: str) -> Coroutine[Any, Any, bool]:
+        """Whether ``key`` holds a value (not counted as a hit or a miss)."""
+        near = self._near
+        if near is not None and near.state.holds(key, near.clock()):
+            return _true()
+        return DistributedCache.contains(self, key)
+
+    def _changed(self, keys: Sequence[str]) -> None:
+        tracker = self._tracker
+        if tracker is not None:
+            tracker.state.written(keys)
+
+    def _changed_prefix(self, prefix: str) -> None:
+        tracker = self._tracker
+        if tracker is not None:
+            tracker.state.written_prefix(prefix)
+
+    @property
+    def near_cache(self) -> NearCache | None:
+        """The near cache's settings (``None``: reads always go to Redis)."""
+        return self._near_settings
+
+    @property
+    def stats(self) -> CacheStats:
+        """Hits and misses of this cache object, and ``size`` as last counted by
+        :meth:`~pepperpy.caching.DistributedCache.refresh_stats` (0 before). With a near
+        cache, ``hits`` counts its local hits too, and ``near`` holds its own counters."""
+        stats = self._ops.stats(self._size)
+        tracker = self._tracker
+        if tracker is None:
+            return stats
+        near = tracker.stats(stats.hits, stats.misses)
+        return CacheStats(
+            hits=stats.hits + near.local_hits, misses=stats.misses, size=stats.size, near=near
+        )
+
+    async def _sync_near(self) -> bool:
+        """Wait until every invalidation of a change completed before this call is
+        taken (``False``: the near cache is not up). For tests."""
+        near = self._near
+        return False if near is None else await near.sync()
 
     # -- pub/sub ------------------------------------------------------------------------
 
