@@ -255,13 +255,13 @@ def main() -> None:
         port = None if args.no_redis else port
         rows = anyio.run(bench_rows, args.keys, args.rounds, port, backend=args.backend)
     print(f"{args.keys:,} keys, median of {args.rounds} rounds, {args.backend}")
-    print(f"{'scenario':<26} {'contender':<24} {'ms':>9} {'keys/s':>11} {'vs loop':>8}")
+    print(f"{'scenario':<26} {'contender':<26} {'ms':>9} {'keys/s':>11} {'vs loop':>8}")
     baseline: dict[str, float] = {}
     for scenario, name, seconds in rows:
         baseline.setdefault(scenario, seconds)  # the first contender is the loop
         ratio = baseline[scenario] / seconds
         print(
-            f"{scenario:<26} {name:<24} {seconds * 1000:9.1f} {args.keys / seconds:11,.0f}"
+            f"{scenario:<26} {name:<26} {seconds * 1000:9.1f} {args.keys / seconds:11,.0f}"
             f" {ratio:7.2f}x"
         )
 

@@ -39,7 +39,7 @@ nitpick_ignore_regex = [
     # Type variables and parameter specifications of generic signatures.
     (
         r"py:(class|obj)",
-        r"(typing\.)?~?(pepperpy\.caching\.[\w.]+\.)?(T|R|P|Q|S|R_co|S_contra)(\.args|\.kwargs)?",
+        r"(typing\.)?~?(pepperpy\.caching\.[\w.]+\.)?(T|R|P|Q|S|V|D|R_co|S_contra)(\.args|\.kwargs)?",
     ),
 ]
 nitpick_ignore = [

@@ -28,12 +28,14 @@ Examples that need more than the base install:
   and are skipped otherwise.
 * ``RedisCache`` examples run against the test suite's own Redis server, through the
   ``redis_url`` fixture below: write them against ``redis://localhost:6379`` and that
-  address is replaced by the server's.
+  address is replaced by the server's; ``redis+cluster://localhost:7000`` is replaced
+  by a node of the suite's 3-primary cluster.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import inspect
 import io
@@ -53,9 +55,13 @@ import pepperpy.caching
 
 from .adapters.redis.servers import RedisServer
 
+with contextlib.suppress(ImportError):  # without redis-py there is no cluster to start
+    from .adapters.redis.conftest import redis_cluster  # noqa: F401 - a fixture, used by name
+
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIMES = ("asyncio", "trio")
 LOCAL_REDIS = "redis://localhost:6379"
+LOCAL_CLUSTER = "redis+cluster://localhost:7000"
 MODULE_NAME = "__example__"
 
 _RST_DIRECTIVE = re.compile(r"^(?P<indent> *)\.\. code-block:: python\s*$")
@@ -150,6 +156,12 @@ def _importable(name: str) -> bool:
 def redis_url(redis_server: RedisServer) -> str:
     """The URL of the suite's Redis server, for examples that use RedisCache."""
     return redis_server.url
+
+
+@pytest.fixture
+def cluster_url(redis_cluster: list[RedisServer]) -> str:
+    """A cluster URL naming one node of the suite's cluster."""
+    return f"redis+cluster://127.0.0.1:{redis_cluster[0].port}"
 
 
 # -- how a block runs -------------------------------------------------------------------
@@ -272,8 +284,10 @@ def test_example(
     source = example.source
     if "VectorCache" in source and not _importable("VectorCache"):
         pytest.skip("VectorCache is not available in this checkout")
-    if "RedisCache" in source:
+    if "RedisCache" in source and LOCAL_REDIS in source:
         source = source.replace(LOCAL_REDIS, request.getfixturevalue("redis_url"))
+    if "RedisCache" in source and LOCAL_CLUSTER in source:
+        source = source.replace(LOCAL_CLUSTER, request.getfixturevalue("cluster_url"))
     monkeypatch.chdir(request.getfixturevalue("tmp_path"))
     # Examples read secrets from the environment, as real deployments do.
     monkeypatch.setenv("CACHE_SECRET", secrets.token_urlsafe(32))
@@ -286,7 +300,7 @@ def test_example(
 def test_every_document_has_its_examples_found() -> None:
     by_page = {e.path.name for e in EXAMPLES}
     assert {"README.md", "quickstart.rst", "memory.rst", "testing.rst"} <= by_page
-    assert {"starlette.rst", "trio.rst", "fake-clocks.rst"} <= by_page  # docs/recipes/
+    assert {"starlette.rst", "trio.rst", "fake-clocks.rst", "redis-cluster.rst"} <= by_page
     assert len([e for e in EXAMPLES if e.path.name == "README.md"]) == 2
 
 

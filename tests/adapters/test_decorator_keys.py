@@ -270,8 +270,8 @@ def test_a_key_callable_must_return_a_str() -> None:
 def test_bad_arguments_to_cached_are_refused_at_once() -> None:
     with pytest.raises(ConfigurationError, match="CacheBackend"):
         cached({})  # type: ignore[arg-type]
-    with pytest.raises(ConfigurationError, match="unknown keywords: lock"):
-        cached(CACHE, lock=True)  # type: ignore[call-arg]
+    with pytest.raises(ConfigurationError, match="unknown keywords: retries"):
+        cached(CACHE, retries=3)  # type: ignore[call-arg]
     with pytest.raises(InvalidTTLError):
         cached(CACHE, ttl=0)
     with pytest.raises(ConfigurationError, match="template str or a callable; got int"):

@@ -89,16 +89,18 @@ async def test_every_type_is_restored_on_another_server(
 
 
 @anyio_test
+@pytest.mark.parametrize("protocol", [3, 2])  # replies of each shape: maps, pairs, doubles
 async def test_a_target_that_forbids_restore_gets_every_type_rebuilt(
-    redis_server: Any, own_server: Any, raw: Any, namespace: str
+    redis_server: Any, own_server: Any, raw: Any, namespace: str, protocol: int
 ) -> None:
     _fill(raw, namespace)
     with own_server.client() as other:
         user, password = _acl_user(other, "+@all", "-restore")
     url = f"redis://{user}:{password}@127.0.0.1:{own_server.port}/0"
+    options = {"protocol": protocol}
     async with (
-        RedisCache(url=redis_server.url, namespace=namespace) as source,
-        RedisCache(url=url, namespace="v2") as target,
+        RedisCache(url=redis_server.url, namespace=namespace, connection_options=options) as source,
+        RedisCache(url=url, namespace="v2", connection_options=options) as target,
     ):
         report = await MigrationHelper.copy_redis(source, target, batch_size=2)
     assert report.copied == len(KINDS)
@@ -192,6 +194,18 @@ async def test_a_cluster_as_the_target(
     assert report.copied == len(KINDS) + 300
     _assert_copied(raw, namespace, raw_cluster, f"{namespace}:")
     assert raw_cluster.lrange(f"{namespace}:many299", 0, -1) == [b"299"]
+
+    # And from the cluster (every primary scanned) to another namespace of it.
+    async with (
+        RedisCache(port=redis_cluster[0].port, host="127.0.0.1", cluster=True,
+                   namespace=namespace) as source,
+        RedisCache(port=redis_cluster[1].port, host="127.0.0.1", cluster=True,
+                   namespace=f"{namespace}b") as target,
+    ):  # fmt: skip
+        again = await MigrationHelper.copy_redis(source, target, batch_size=100)
+    assert again.copied == len(KINDS) + 300
+    _assert_copied(raw, namespace, raw_cluster, f"{namespace}b:")
+    assert raw_cluster.lrange(f"{namespace}b:many7", 0, -1) == [b"7"]
 
 
 def test_cli_copies_every_type_and_writes_a_report(

@@ -9,11 +9,12 @@ needed, so a mistake that stops being reported fails the test. The program runs 
 from __future__ import annotations
 
 import asyncio
-from typing import assert_type
+from dataclasses import dataclass
+from typing import Any, assert_type
 
 import trio
 
-from pepperpy.caching import Cache, MemoryCache, cached
+from pepperpy.caching import Cache, MemoryCache, RedisCache, cached
 
 store = MemoryCache()
 
@@ -86,7 +87,45 @@ async def on_asyncio() -> None:
     assert_type(Repo.double.key_for(2), str)
 
 
+@dataclass
+class User:
+    name: str
+
+
+users = MemoryCache[User](max_size=100)
+user_view = Cache(users, namespace="users")
+remote_users: RedisCache[User] = RedisCache(url="redis://localhost:1")  # connects on use
+
+
+@cached(users, ttl=60, lock=True, early_refresh=1.0, stale_ttl=30)
+async def load_user(user_id: int) -> User:
+    return User(f"user {user_id}")
+
+
+async def typed_caches() -> None:
+    await users.set("1", User("ada"))
+    assert_type(await users.get("1"), User | None)
+    assert_type(await users.get("1", User("nobody")), User)
+    assert_type(await users.get("1", 0), User | int)
+    assert_type(user_view, Cache[User])
+    assert_type(await user_view.get("1"), User | None)
+    loaded = await users.get_or_set("2", lambda: User("bob"), ttl=5, stale_ttl=5)
+    assert_type(loaded, User)
+    assert_type(await load_user(3), User)
+    task = asyncio.create_task(load_user(4))
+    assert_type(await task, User)
+    untyped = MemoryCache()
+    assert_type(await untyped.get("k"), Any | None)
+
+
+async def remote_reads() -> None:  # type-checked only: no server listens there
+    assert_type(await remote_users.get("1"), User | None)
+    assert_type(await remote_users.get("1", "none"), User | str)
+
+
 async def mistakes() -> None:
+    await users.set("1", "not a user")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    await user_view.set("1", 3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     await fetch_user("1")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     await fetch_user(1, "email")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     fetch_user.key_for(1, colour="red")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
@@ -99,6 +138,7 @@ async def mistakes() -> None:
 
 def run() -> None:
     asyncio.run(on_asyncio())
+    asyncio.run(typed_caches())
     asyncio.run(fetch_user(4))
     trio.run(fetch_user, 5)
     trio.run(Repo.double, 6)

@@ -55,8 +55,8 @@ async def test_a_stopped_server_then_a_restarted_one(
         assert lenient.stats.misses == misses + 3
         assert lenient.failed_reads == 4
         warnings = [r for r in caplog.records if r.name == "pepperpy.caching"]
-        assert len(warnings) == 4
-        assert all("fail_open" in r.getMessage() for r in warnings)
+        assert len(warnings) == 1  # an outage does not flood the log: one per interval
+        assert "fail_open" in warnings[0].getMessage()
 
         own_server.start()
         # The same cache objects work again, without being reopened.

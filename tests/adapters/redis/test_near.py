@@ -4,12 +4,13 @@ broadcast and per-key tracking."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 
 import pytest
 import redis
 
-from pepperpy.caching import ConfigurationError, NearCache
+from pepperpy.caching import BackendError, ConfigurationError, NearCache
 from pepperpy.caching.adapters.redis import RedisCache
 
 from .near_helpers import local, near_up, until
@@ -209,3 +210,23 @@ def test_near_cache_must_be_settings() -> None:
         RedisCache(near_cache={"max_size": 3})  # type: ignore[arg-type]
     assert RedisCache(near_cache=NearCache(max_size=3)).near_cache == NearCache(max_size=3)
     assert RedisCache().near_cache is None
+
+
+async def test_entering_waits_for_tracking(redis_server: RedisServer, namespace: str) -> None:
+    cache = RedisCache("127.0.0.1", redis_server.port, namespace=namespace, near_cache=NearCache())
+    async with cache:
+        assert cache._near is not None
+        assert cache._near.state.up  # the first read may already be kept
+    assert cache._near is None
+
+
+async def test_entering_with_the_server_down_goes_on(port_rng: random.Random) -> None:
+    from .servers import free_port
+
+    port = free_port(port_rng)
+    cache = RedisCache("127.0.0.1", port, timeout=0.5, near_cache=NearCache())
+    async with cache:
+        assert cache._near is not None
+        assert not cache._near.state.up
+        with pytest.raises(BackendError):
+            await cache.get("k")

@@ -71,6 +71,7 @@ async def _scenario(port: int, namespace: str, tracking: str, operations: list[A
                 _, writer, key, value = operation
                 before = server.get(key)
                 seen: list[Any] = []
+                assert await near._sync_near()  # earlier changes have been reported
 
                 async def read(key: str = key, seen: list[Any] = seen) -> None:
                     seen.append(await near.get(key))

@@ -25,6 +25,7 @@ from pepperpy.caching.core.remote.copy_rules import (
     payload_type,
     remaining_millis,
     restore_verdict,
+    server_wide,
 )
 from pepperpy.caching.core.remote.plans import ANY, drive
 from pepperpy.caching.core.remote.slots import key_slot
@@ -208,6 +209,26 @@ def test_a_refusal_sends_later_pages_by_type_at_once() -> None:
     assert [command[0] for command in source.sent] == [b"TYPE", b"PTTL", b"SMEMBERS"]
     assert fate.note == f"rebuilt by type ({plans.refusal})"
     assert target.keys[b"b"] == Value("set", {b"x"})
+
+
+def test_a_payload_one_key_cannot_restore_sends_only_that_key_by_type() -> None:
+    source = TypedRedis({b"odd": Value("hash", {b"f": b"v"}), b"b": Value("set", {b"x"})})
+    target = TypedRedis(unreadable={b"odd"})
+    plans = RedisCopy()
+    (odd,) = _run(plans, [b"odd"], source, target, False, 1)
+    assert odd.note == "rebuilt by type (RESTORE refused: ERR Bad data format)"
+    assert plans.refusal is None  # about that key only
+    (other,) = _run(plans, [b"b"], source, target, False, 1)
+    assert other.note == "restored"
+    assert target.keys == source.keys
+
+
+def test_server_wide_refusals() -> None:
+    assert server_wide(ErrorReply("NOPERM this user has no permissions to run the 'restore'"))
+    assert server_wide(ErrorReply("ERR DUMP payload version or checksum are wrong"))
+    assert server_wide(ErrorReply("ERR unknown command 'DUMP', with args beginning with:"))
+    assert not server_wide(ErrorReply("ERR Bad data format"))
+    assert not server_wide(ErrorReply("OOM command not allowed"))
 
 
 def test_large_collections_are_rebuilt_in_commands_of_a_thousand_elements() -> None:

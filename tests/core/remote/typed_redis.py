@@ -50,6 +50,8 @@ class TypedRedis:
     resp3: bool = True
     refuse_dump: bool = False
     refuse_restore: bool = False
+    unreadable: set[bytes] = field(default_factory=set)
+    """Keys whose payload RESTORE cannot read (a module's type this server lacks)."""
     sent: list[list[bytes]] = field(default_factory=list)
 
     def answer(self, steps: list[Step]) -> list[Reply]:
@@ -132,6 +134,8 @@ class TypedRedis:
     def _restore(self, key: bytes, ttl: bytes, payload: bytes, *options: bytes) -> Reply:
         if self.refuse_restore:
             return ErrorReply("ERR DUMP payload version or checksum are wrong")
+        if key in self.unreadable:
+            return ErrorReply("ERR Bad data format")
         if key in self.keys and b"REPLACE" not in options:
             return ErrorReply("BUSYKEY Target key name already exists.")
         kind, data = pickle.loads(payload[1:])

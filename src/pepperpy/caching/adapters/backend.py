@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
-from ..core.entry import CacheStats
+from anyio.abc import TaskGroup
+
+from ..core.entry import MISS, CacheStats
 from ..core.errors import InvalidKeyError
-from ..core.ttl import TTL
+from ..core.ttl import TTL, normalize_ttl
+from .loading import LoadState, load
 from .single_flight import Flight, single_flight
 
-__all__ = ("CacheBackend", "check_keys")
+__all__ = ("CacheBackend", "V", "check_keys")
 
 T = TypeVar("T")
+D = TypeVar("D")
+
+if TYPE_CHECKING:
+    # A default (PEP 696) so that a cache written without a value type, MemoryCache(),
+    # is a cache of Any; at run time a plain TypeVar, which costs nothing.
+    from typing_extensions import TypeVar as DefaultedTypeVar
+
+    V = DefaultedTypeVar("V", default=Any)
+else:
+    V = TypeVar("V")
 
 _ABSENT: Any = object()
 
@@ -30,8 +43,12 @@ def check_keys(keys: Iterable[object]) -> list[str]:
     return checked  # type: ignore[return-value]
 
 
-class CacheBackend(abc.ABC):
+class CacheBackend(abc.ABC, Generic[V]):
     """What every cache offers: the same coroutine methods on every store and runtime.
+
+    Generic in the type of its values, for type checkers only: ``MemoryCache[User]()``
+    is a cache whose ``get`` returns ``User | None`` (or ``User | D`` with a default
+    of type ``D``); written without a type, a cache holds ``Any``.
 
     Subclasses implement the abstract methods; the batch methods have looping defaults
     that stores with a native batch operation override. ``ttl`` arguments take
@@ -43,6 +60,14 @@ class CacheBackend(abc.ABC):
 
     def __init__(self) -> None:
         self._flights: dict[str, Flight] = {}
+        self._loading: LoadState | None = None
+        self._tasks: TaskGroup | None = None
+
+    @overload
+    async def get(self, key: str) -> V | None: ...
+
+    @overload
+    async def get(self, key: str, default: D) -> V | D: ...
 
     @abc.abstractmethod
     async def get(self, key: str, default: Any = None) -> Any:
@@ -50,8 +75,11 @@ class CacheBackend(abc.ABC):
         is a hit)."""
 
     @abc.abstractmethod
-    async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
-        """Store ``value`` under ``key``, replacing any value and TTL it had."""
+    async def set(self, key: str, value: V, ttl: TTL = None) -> None:
+        """Store ``value`` under ``key``, replacing any value and TTL it had.
+
+        Caches with tags take ``tags=(...)`` too: names to :meth:`invalidate_tags` by.
+        """
 
     @abc.abstractmethod
     async def contains(self, key: str) -> bool:
@@ -84,6 +112,28 @@ class CacheBackend(abc.ABC):
     @abc.abstractmethod
     def stats(self) -> CacheStats:
         """The counters (hits, misses, hit_ratio, size, evictions, expirations)."""
+
+    async def add(self, key: str, value: Any, ttl: TTL = None) -> bool:
+        """Store ``value`` only if ``key`` holds no live value; whether it was stored."""
+        raise NotImplementedError(f"{type(self).__name__} has no add()")
+
+    async def incr(self, key: str, delta: int = 1) -> int:
+        """Add ``delta`` to the integer under ``key`` (0 if absent), atomically; the
+        new value. :class:`~pepperpy.caching.NotAnIntegerError` for another value."""
+        raise NotImplementedError(f"{type(self).__name__} has no incr()")
+
+    async def expire(self, key: str, ttl: TTL) -> bool:
+        """Give the live ``key`` a new TTL; whether it was there."""
+        raise NotImplementedError(f"{type(self).__name__} has no expire()")
+
+    async def touch(self, key: str) -> bool:
+        """Count ``key`` as just used (recency, idle time), not as a hit; whether it
+        was there. Its TTL is left alone."""
+        raise NotImplementedError(f"{type(self).__name__} has no touch()")
+
+    async def invalidate_tags(self, *tags: str) -> int:
+        """Remove every key written with any of ``tags``; how many there were."""
+        raise NotImplementedError(f"{type(self).__name__} has no tags")
 
     def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
         """The live keys of this cache that start with ``prefix`` (matched literally).
@@ -119,17 +169,37 @@ class CacheBackend(abc.ABC):
     # for an async factory (it could be T = the coroutine itself).
     @overload
     async def get_or_set(
-        self, key: str, factory: Callable[[], Awaitable[T]], ttl: TTL = None
+        self,
+        key: str,
+        factory: Callable[[], Awaitable[T]],
+        ttl: TTL = None,
+        *,
+        lock: bool = False,
+        early_refresh: float | None = None,
+        stale_ttl: TTL = None,
     ) -> T: ...
 
     @overload
-    async def get_or_set(self, key: str, factory: Callable[[], T], ttl: TTL = None) -> T: ...
+    async def get_or_set(
+        self,
+        key: str,
+        factory: Callable[[], T],
+        ttl: TTL = None,
+        *,
+        lock: bool = False,
+        early_refresh: float | None = None,
+        stale_ttl: TTL = None,
+    ) -> T: ...
 
     async def get_or_set(
         self,
         key: str,
         factory: Callable[[], T | Awaitable[T]],
         ttl: TTL = None,
+        *,
+        lock: bool = False,
+        early_refresh: float | None = None,
+        stale_ttl: TTL = None,
     ) -> T:
         """The cached value of ``key``, or the result of ``factory()``, stored with ``ttl``.
 
@@ -138,10 +208,66 @@ class CacheBackend(abc.ABC):
         raises, every waiter gets the exception and nothing is stored. If the caller
         running it is cancelled, one of the waiters takes over. No lock is held while
         ``factory`` runs. ``factory`` may be a plain or an async callable.
-        """
-        return await single_flight(self, self._flights, key, factory, ttl)
 
-    async def aclose(self) -> None:  # noqa: B027 - a hook: most stores hold nothing
+        ``lock=True`` extends the single flight across processes on a store that has a
+        lock (RedisCache); elsewhere the in-process single flight is all there is to do.
+        ``early_refresh=beta`` (1.0 is a good start) recomputes a value before it
+        expires, with a probability that grows as its expiry nears and with how long
+        ``factory`` took (XFetch). ``stale_ttl=seconds`` keeps a value that long past
+        its TTL, served at once while one refresh runs. Both need a TTL (``ttl`` or the
+        cache's default). Refreshes run in the background inside ``async with cache:``;
+        outside, the caller that starts one waits for it. A failed refresh keeps the
+        old value and logs a warning. A remote cache with ``fail_open=True`` returns
+        the loaded value even when storing it fails.
+        """
+        if lock is False and early_refresh is None and stale_ttl is None:
+            return await single_flight(self, self._flights, key, factory, ttl)
+        return await load(
+            self, key, factory, ttl, lock=lock, early_refresh=early_refresh, stale_ttl=stale_ttl
+        )
+
+    # -- hooks of get_or_set: stores with something better to offer override them --------
+
+    async def _store_loaded(self, key: str, value: Any, ttl: TTL) -> None:
+        """Store a value ``get_or_set`` loaded (a fail-open store may drop a failed write)."""
+        await self.set(key, value, ttl)
+
+    def _effective_ttl(self, ttl: TTL) -> float | None:
+        """``ttl`` in seconds, the cache's default TTL applied to ``None``."""
+        return normalize_ttl(ttl)
+
+    async def _get_with_ttl(self, key: str) -> tuple[Any, float | None]:
+        """The value of ``key`` (or :data:`MISS`) and its seconds left (``None``: none)."""
+        value = await self.get(key, MISS)
+        if value is MISS:
+            return MISS, None
+        return value, await self.ttl(key)
+
+    async def _load_locked(
+        self, key: str, run: Callable[[], Awaitable[T]], *, refresh: bool = False
+    ) -> T:
+        """``run()`` under a lock shared with other processes, or the value another
+        holder of the lock stored meanwhile (for a ``refresh``, the value there is the
+        one to replace: any value found while waiting will do). In-process stores
+        just run it."""
+        return await run()
+
+    def _load_state(self) -> LoadState:
+        state = self._loading
+        if state is None:
+            state = self._loading = LoadState()
+        return state
+
+    def _spawn(self, function: Callable[[], Coroutine[Any, Any, object]]) -> bool:
+        """Start ``function`` in the cache's background task group; ``False`` if the
+        cache has none (it is not inside ``async with``)."""
+        tasks = self._tasks
+        if tasks is None:
+            return False
+        tasks.start_soon(function)
+        return True
+
+    async def aclose(self) -> None:
         """Release resources (connections, background tasks). The cache can be entered
         or used again afterwards."""
 

@@ -17,6 +17,7 @@ from typing import (
 )
 
 from ..core.errors import ConfigurationError
+from ..core.loading import check_beta
 from ..core.ttl import TTL, normalize_ttl
 from .backend import CacheBackend
 from .decorator_wrappers import memoize
@@ -45,6 +46,17 @@ class LoadOptions(TypedDict, total=False):
     ttl: TTL
     """The time a result stays cached, as ``get_or_set`` takes it: ``None`` (the
     cache's default), seconds, or a :class:`~datetime.timedelta`."""
+
+    lock: bool
+    """Load under the store's cross-process lock (RedisCache), so that one process
+    of many runs the function for a key."""
+
+    early_refresh: float | None
+    """Recompute a result before it expires, the more likely the nearer its expiry
+    and the slower the function (XFetch, this being its beta; 1.0 is a good start)."""
+
+    stale_ttl: TTL
+    """Keep a result this long past its TTL, served at once while one refresh runs."""
 
 
 class CachedCallable(Protocol[P, R_co]):
@@ -153,13 +165,15 @@ def cached(
 
     A call looks its key up in ``cache`` and, on a miss, awaits the function once for
     all concurrent callers of that key (:meth:`CacheBackend.get_or_set`), storing the
-    result with ``ttl``. The key is, with ``key`` left out, the function's module and
-    qualified name and the :func:`repr` of its arguments, bound to its parameters with
-    the defaults applied (``f(1)``, ``f(x=1)`` and ``f(1, y=2)`` where 2 is ``y``'s
-    default have one key), without ``self`` or ``cls``. ``key`` may instead be a
-    template such as ``"user:{user_id}"``, filled from the parameters by name, or a
-    callable, called with the parameters' values as the function's own signature takes
-    them. Whatever can be checked is checked here, at decoration time
+    result with ``ttl``; ``lock``, ``early_refresh`` and ``stale_ttl`` are passed on
+    to ``get_or_set`` as they are (:class:`LoadOptions`). The key is, with ``key`` left
+    out, the function's module and qualified name and the :func:`repr` of its
+    arguments, bound to its parameters with the defaults applied (``f(1)``,
+    ``f(x=1)`` and ``f(1, y=2)`` where 2 is ``y``'s default have one key), without
+    ``self`` or ``cls``. ``key`` may instead be a template such as
+    ``"user:{user_id}"``, filled from the parameters by name, or a callable, called
+    with the parameters' values as the function's own signature takes them.
+    Whatever can be checked is checked here, at decoration time
     (:class:`ConfigurationError`).
 
     The result is a coroutine function with the wrapped function's signature, name and
@@ -173,6 +187,10 @@ def cached(
     if unknown:
         raise ConfigurationError(f"cached() got unknown keywords: {', '.join(unknown)}")
     normalize_ttl(loading.get("ttl"))
+    normalize_ttl(loading.get("stale_ttl"))
+    check_beta(loading.get("early_refresh"))
+    if not isinstance(loading.get("lock", False), bool):
+        raise ConfigurationError(f"lock must be True or False; got {loading['lock']!r}")
     if key is not None and not isinstance(key, str) and not callable(key):
         raise ConfigurationError(
             f"key must be a template str or a callable; got {type(key).__name__}"

@@ -10,26 +10,35 @@ here when the cache is fail-open.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequence
-from typing import Any, Final, TypeVar
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, TypeVar, overload
+
+import anyio
 
 from ..core.entry import MISS, CacheStats
 from ..core.errors import BackendError, ConfigurationError
-from ..core.remote import KeySpace
+from ..core.loading import CircuitBreaker, WarningLimiter, check_tags
+from ..core.remote import KeySpace, atomic
+from ..core.remote import tags as remote_tags
+from ..core.remote.aux_keys import tag_pattern
 from ..core.remote.operations import RedisOperations
 from ..core.remote.plans import Plan, Target
 from ..core.remote.scan import ScanWalk
 from ..core.serializers import Serializer, resolve_serializer
 from ..core.ttl import TTL, normalize_ttl
-from .backend import CacheBackend
+from .backend import CacheBackend, V
+from .remote_loading import RemoteLock
 
 __all__ = ("DistributedCache", "check_timeout")
 
 _log: Final = logging.getLogger("pepperpy.caching")
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 def check_timeout(timeout: object) -> float:
@@ -41,7 +50,7 @@ def check_timeout(timeout: object) -> float:
     return float(timeout)
 
 
-class DistributedCache(CacheBackend):
+class DistributedCache(CacheBackend[V]):
     """Base class for caches kept in a remote store shared by processes.
 
     ``serializer`` turns values into bytes (a :class:`Serializer`, a name such as
@@ -50,7 +59,20 @@ class DistributedCache(CacheBackend):
     ``timeout`` (seconds) bounds each operation. With ``fail_open=True``, a read that
     fails because the store is unreachable or too slow (``BackendError``) is logged
     on the ``pepperpy.caching`` logger, counted as a miss (and in
-    :attr:`failed_reads`), and answered as a miss; writes still raise.
+    :attr:`failed_reads`), and answered as a miss; a write of a value that
+    ``get_or_set`` (or ``@cached``) loaded is dropped, counted in ``failed_writes``
+    and logged, and the value returned; other writes still raise. Warnings are
+    rate-limited: one per kind (read, write) every ``warn_interval`` seconds, the
+    next one saying how many were suppressed meanwhile.
+
+    ``circuit_breaker`` (a :class:`~pepperpy.caching.CircuitBreaker`, off by default)
+    stops sending operations to a store that failed that many times in a row, for
+    its cool-down: they fail at once with ``BackendError`` (answered as misses when
+    fail-open) instead of each waiting for its timeout. ``stats.breaker`` reports it.
+
+    ``lock_lease`` and ``lock_wait`` (seconds) set the cross-process lock of
+    ``get_or_set(..., lock=True)``: its lease, renewed while the loader runs, and how
+    long a process waits for another's load before it runs the loader itself.
 
     Stored data that cannot be decoded raises ``SerializationError`` in every mode.
 
@@ -67,6 +89,10 @@ class DistributedCache(CacheBackend):
         timeout: float = 5.0,
         fail_open: bool = False,
         cluster: bool = False,
+        circuit_breaker: CircuitBreaker | None = None,
+        warn_interval: float = 60.0,
+        lock_lease: float = 10.0,
+        lock_wait: float = 30.0,
     ) -> None:
         super().__init__()
         self._ops = RedisOperations(
@@ -78,6 +104,18 @@ class DistributedCache(CacheBackend):
         self._timeout = check_timeout(timeout)
         self._fail_open = bool(fail_open)
         self._size = 0
+        self._failed_writes = 0
+        self._warnings = WarningLimiter(warn_interval)
+        self._lock = RemoteLock(self, lock_lease, lock_wait)
+        if circuit_breaker is not None and not isinstance(circuit_breaker, CircuitBreaker):
+            raise ConfigurationError(
+                f"circuit_breaker must be a CircuitBreaker or None; got {circuit_breaker!r}"
+            )
+        self._breaker = circuit_breaker
+        if circuit_breaker is not None:
+            # Only a cache with a breaker pays for it: the plain path stays the store's own.
+            self._unguarded = self._execute
+            self._execute = self._guarded  # type: ignore[method-assign]
 
     # -- what a store supplies ----------------------------------------------------------
 
@@ -119,14 +157,84 @@ class DistributedCache(CacheBackend):
         """Reads answered as misses because the store failed (``fail_open=True``)."""
         return self._ops.failed_reads
 
+    @property
+    def failed_writes(self) -> int:
+        """Loaded values not stored because the store failed (``fail_open=True``)."""
+        return self._failed_writes
+
+    @property
+    def circuit_breaker(self) -> CircuitBreaker | None:
+        """The circuit breaker, if the cache has one."""
+        return self._breaker
+
+    def _warn(self, kind: str, message: str, error: BackendError) -> None:
+        suppressed = self._warnings.allow(kind, time.monotonic())
+        if suppressed is None:
+            return
+        more = f" ({suppressed} similar warnings suppressed)" if suppressed else ""
+        _log.warning("%s (fail_open)%s: %s", message, more, error)
+
     def _read_failed(self, error: BackendError, lookups: int) -> None:
         """Re-raise ``error`` unless fail-open, in which case count and log it."""
         if not self._fail_open:
             raise error
         self._ops.read_failed(lookups)
-        _log.warning("cache read failed, answered as a miss (fail_open): %s", error)
+        self._warn("read", "cache read failed, answered as a miss", error)
+
+    async def _guarded(self, plan: Plan[T]) -> T:
+        breaker = self._breaker
+        assert breaker is not None
+        if not breaker.allow(time.monotonic()):
+            raise BackendError(
+                f"{self!r}: the circuit breaker is open after {breaker.failures} failures"
+                " in a row; the store is not tried until its cool-down ends"
+            )
+        try:
+            result = await self._unguarded(plan)
+        except BackendError:
+            breaker.failed(time.monotonic())
+            raise
+        except anyio.get_cancelled_exc_class():
+            raise  # says nothing of the store (a probe cut short is retried after a cool-down)
+        except Exception:
+            breaker.succeeded()  # the store answered, with something the caller refuses
+            raise
+        breaker.succeeded()
+        return result
+
+    # -- what get_or_set asks of a remote store -------------------------------------------
+
+    async def _store_loaded(self, key: str, value: Any, ttl: TTL) -> None:
+        try:
+            await self.set(key, value, ttl)
+        except BackendError as error:
+            if not self._fail_open:
+                raise
+            self._failed_writes += 1
+            self._warn("write", "storing a loaded value failed, the value is returned", error)
+
+    def _effective_ttl(self, ttl: TTL) -> float | None:
+        return self._ops.default_ttl if ttl is None else normalize_ttl(ttl)
+
+    async def _get_with_ttl(self, key: str) -> tuple[Any, float | None]:
+        try:
+            return await self._execute(atomic.get_with_ttl(self._ops, key))
+        except BackendError as error:
+            self._read_failed(error, 1)
+            return MISS, None
+
+    async def _load_locked(
+        self, key: str, run: Callable[[], Awaitable[T]], *, refresh: bool = False
+    ) -> T:
+        return await self._lock.load(key, run, refresh=refresh)
 
     # -- the interface ------------------------------------------------------------------
+
+    @overload
+    async def get(self, key: str) -> V | None: ...
+
+    @overload
+    async def get(self, key: str, default: D) -> V | D: ...
 
     async def get(self, key: str, default: Any = None) -> Any:
         """The value stored under ``key``, or ``default``."""
@@ -138,12 +246,58 @@ class DistributedCache(CacheBackend):
             return default
         return default if value is MISS else value
 
-    async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
-        """Store ``value`` under ``key``, replacing its value and TTL."""
+    async def set(self, key: str, value: V, ttl: TTL = None, *, tags: Iterable[str] = ()) -> None:
+        """Store ``value`` under ``key``, replacing its value and TTL.
+
+        ``tags`` names sets the key joins, for :meth:`invalidate_tags` (one Redis set
+        per tag; :doc:`/loading` says how they are kept).
+        """
+        names = check_tags(tags) if tags else None
         try:
-            await self._execute(self._ops.set(key, value, ttl))
+            if names:
+                await self._execute(remote_tags.tagged_set(self._ops, key, value, ttl, names))
+            else:
+                await self._execute(self._ops.set(key, value, ttl))
         finally:
             self._changed((key,))
+
+    async def invalidate_tags(self, *tags: str) -> int:
+        """Remove every key written with any of ``tags``; how many there were."""
+        names = check_tags(tags)
+        if not names:
+            return 0
+        try:
+            return await self._execute(remote_tags.invalidate_tags(self._ops, names))
+        finally:
+            self._changed_prefix("")  # which keys went is known to the server only
+
+    async def add(self, key: str, value: Any, ttl: TTL = None) -> bool:
+        """Store ``value`` only if ``key`` holds nothing (``SET NX``); whether it did."""
+        try:
+            return await self._execute(atomic.add(self._ops, key, value, ttl))
+        finally:
+            self._changed((key,))
+
+    async def incr(self, key: str, delta: int = 1) -> int:
+        """Add ``delta`` to the integer under ``key`` atomically (``INCRBY``); the new
+        value. A missing key counts from 0 and gets no TTL; a value that is not an
+        integer raises :class:`~pepperpy.caching.NotAnIntegerError`."""
+        try:
+            return await self._execute(atomic.incr(self._ops, key, delta))
+        finally:
+            self._changed((key,))
+
+    async def expire(self, key: str, ttl: TTL) -> bool:
+        """Give ``key`` a new TTL (``PEXPIRE``); whether it existed."""
+        try:
+            return await self._execute(atomic.expire(self._ops, key, ttl))
+        finally:
+            self._changed((key,))
+
+    async def touch(self, key: str) -> bool:
+        """Reset the idle time of ``key`` (``TOUCH``: what Redis' LRU eviction goes by);
+        whether it existed. Its TTL is left alone."""
+        return await self._execute(atomic.touch(self._ops, key))
 
     async def contains(self, key: str) -> bool:
         """Whether ``key`` holds a value (not counted as a hit or a miss)."""
@@ -236,11 +390,12 @@ class DistributedCache(CacheBackend):
                     "clear(flush_db=True) on a namespaced cache would delete other"
                     " namespaces' keys; call clear() to clear this namespace"
                 )
-            plan = self._ops.delete_matching(space.match_all(), await self._nodes())
+            nodes = await self._nodes()
             try:
-                await self._execute(plan)
+                await self._execute(self._ops.delete_matching(space.match_all(), nodes))
             finally:
                 self._changed_prefix("")
+            await self._execute(self._ops.delete_matching(tag_pattern(space), nodes))
         elif flush_db:
             try:
                 await self._execute(self._ops.flush(await self._nodes()))
@@ -267,8 +422,18 @@ class DistributedCache(CacheBackend):
     def stats(self) -> CacheStats:
         """Hits and misses of this cache object, and ``size`` as last counted by
         :meth:`refresh_stats` (0 before). ``evictions`` and ``expirations`` are 0:
-        the store evicts and expires keys itself, without telling this client."""
-        return self._ops.stats(self._size)
+        the store evicts and expires keys itself, without telling this client.
+        ``failed_reads``, ``failed_writes`` and ``breaker`` say how the store failed."""
+        return self._counted_stats()
+
+    def _counted_stats(self) -> CacheStats:
+        breaker = self._breaker
+        return dataclasses.replace(
+            self._ops.stats(self._size),
+            failed_reads=self._ops.failed_reads,
+            failed_writes=self._failed_writes,
+            breaker=None if breaker is None else breaker.stats(),
+        )
 
     @property
     def hit_ratio(self) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from typing import Any, Final, Self, final
+from typing import Any, Final, Self, TypeVar, final, overload
 
 import anyio
 import anyio.abc
@@ -14,12 +14,14 @@ from ..core.entry import MISS, CacheEntry, CacheStats, Removal
 from ..core.errors import ConfigurationError, InvalidKeyError
 from ..core.policies import CachePolicy
 from ..core.ttl import TTL, normalize_ttl
-from .backend import CacheBackend, check_keys
+from .backend import CacheBackend, V, check_keys
 from .clock import Clock, runtime_clock
 
 __all__ = ("MemoryCache", "RemovalListener")
 
 _log = logging.getLogger("pepperpy.caching")
+
+D = TypeVar("D")
 
 RemovalListener = Callable[[Removal], object]
 """Called with each entry a cache evicts or reclaims after expiry."""
@@ -29,7 +31,7 @@ _REAP_BATCH: Final = 1024
 
 
 @final
-class MemoryCache(CacheBackend):
+class MemoryCache(CacheBackend[V]):
     """An in-process cache: values are kept as they are (no copy, no serialization).
 
     ``max_size`` bounds the entry count (``None``: unbounded); ``policy`` is a
@@ -86,12 +88,18 @@ class MemoryCache(CacheBackend):
 
     # -- the hot path ----------------------------------------------------------------
 
+    @overload
+    async def get(self, key: str) -> V | None: ...
+
+    @overload
+    async def get(self, key: str, default: D) -> V | D: ...
+
     async def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key``, or ``default`` on a miss or after expiry."""
         value = self._get(key, self._now() if self._deadlines else 0.0)
         return default if value is MISS else value
 
-    async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
+    async def set(self, key: str, value: V, ttl: TTL = None) -> None:
         """Store ``value`` under ``key``; ``ttl=None`` applies the default TTL."""
         # The clock is read only when the write's answer can depend on it.
         now = self._now() if ttl is not None or self._timed or self._deadlines else 0.0
@@ -203,6 +211,7 @@ class MemoryCache(CacheBackend):
             await reaper.__aenter__()
             reaper.start_soon(self._reap_forever)
             self._reaper = reaper
+            self._tasks = reaper  # background refreshes of get_or_set run here too
         return self
 
     async def aclose(self) -> None:
@@ -211,6 +220,7 @@ class MemoryCache(CacheBackend):
         The entries stay: the cache can be used, or entered, again.
         """
         reaper, self._reaper = self._reaper, None
+        self._tasks = None
         if reaper is not None:
             reaper.cancel_scope.cancel()
             await reaper.__aexit__(None, None, None)
@@ -220,6 +230,9 @@ class MemoryCache(CacheBackend):
         return f"MemoryCache(max_size={self._engine.max_size}, policy={self._engine.policy!r})"
 
     # -- internals -------------------------------------------------------------------
+
+    def _effective_ttl(self, ttl: TTL) -> float | None:
+        return self._engine.default_ttl if ttl is None else normalize_ttl(ttl)
 
     def _now(self) -> float:
         clock = self._clock

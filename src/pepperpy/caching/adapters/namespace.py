@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any, Final, final
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
+from typing import Any, Final, TypeVar, final, overload
 
-from ..core.entry import CacheStats
+from ..core.entry import MISS, CacheStats
 from ..core.errors import ConfigurationError
+from ..core.loading import check_tags
 from ..core.ttl import TTL
-from .backend import CacheBackend, check_keys
+from .backend import CacheBackend, V, check_keys
 
 __all__ = ("SEPARATOR", "Cache", "check_namespace")
 
@@ -16,6 +17,9 @@ SEPARATOR: Final = ":"
 """Joins a namespace and a key: namespace ``users`` stores key ``1`` as ``users:1``."""
 
 _ABSENT: Any = object()
+
+T = TypeVar("T")
+D = TypeVar("D")
 
 
 def check_namespace(namespace: object) -> str:
@@ -30,7 +34,7 @@ def check_namespace(namespace: object) -> str:
 
 
 @final
-class Cache(CacheBackend):
+class Cache(CacheBackend[V]):
     """A view of ``backend`` in which every key lives under ``namespace``.
 
     ``Cache(backend, namespace="users")`` stores key ``"123"`` as ``"users:123"`` in
@@ -44,7 +48,7 @@ class Cache(CacheBackend):
 
     __slots__ = ("_backend", "_hits", "_misses", "_namespace", "_prefix")
 
-    def __init__(self, backend: CacheBackend, namespace: str) -> None:
+    def __init__(self, backend: CacheBackend[V], namespace: str) -> None:
         super().__init__()
         if not isinstance(backend, CacheBackend):
             raise ConfigurationError(
@@ -75,6 +79,12 @@ class Cache(CacheBackend):
         check_keys((key,))
         return self._prefix + key
 
+    @overload
+    async def get(self, key: str) -> V | None: ...
+
+    @overload
+    async def get(self, key: str, default: D) -> V | D: ...
+
     async def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key`` in this namespace, or ``default``."""
         value = await self._backend.get(self._full(key), _ABSENT)
@@ -84,9 +94,41 @@ class Cache(CacheBackend):
         self._hits += 1
         return value
 
-    async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
-        """Store ``value`` under ``key`` in this namespace."""
+    async def set(self, key: str, value: V, ttl: TTL = None, *, tags: Iterable[str] = ()) -> None:
+        """Store ``value`` under ``key`` in this namespace.
+
+        ``tags`` are this namespace's own: ``invalidate_tags`` of another namespace
+        (or of the backend) with the same names does not reach them.
+        """
+        if tags:
+            names = check_tags(tags)
+            if names:
+                prefix = self._prefix
+                full = [prefix + name for name in names]
+                await self._backend.set(self._full(key), value, ttl, tags=full)  # type: ignore[call-arg]
+                return
         await self._backend.set(self._full(key), value, ttl)
+
+    async def invalidate_tags(self, *tags: str) -> int:
+        """Remove the keys of this namespace written with any of ``tags``."""
+        prefix = self._prefix
+        return await self._backend.invalidate_tags(*(prefix + name for name in check_tags(tags)))
+
+    async def add(self, key: str, value: V, ttl: TTL = None) -> bool:
+        """Store ``value`` under ``key`` in this namespace if it holds nothing."""
+        return await self._backend.add(self._full(key), value, ttl)
+
+    async def incr(self, key: str, delta: int = 1) -> int:
+        """Add ``delta`` to the integer under ``key`` in this namespace, atomically."""
+        return await self._backend.incr(self._full(key), delta)
+
+    async def expire(self, key: str, ttl: TTL) -> bool:
+        """Give ``key`` of this namespace a new TTL; whether it was there."""
+        return await self._backend.expire(self._full(key), ttl)
+
+    async def touch(self, key: str) -> bool:
+        """Count ``key`` of this namespace as just used; whether it was there."""
+        return await self._backend.touch(self._full(key))
 
     async def contains(self, key: str) -> bool:
         """Whether ``key`` holds a live value in this namespace."""
@@ -135,6 +177,30 @@ class Cache(CacheBackend):
         """Remove every key in ``keys`` from this namespace."""
         prefix = self._prefix
         return await self._backend.delete_many([prefix + key for key in check_keys(keys)])
+
+    # -- get_or_set's hooks: the backend's, on the full key ------------------------------
+
+    async def _store_loaded(self, key: str, value: Any, ttl: TTL) -> None:
+        await self._backend._store_loaded(self._full(key), value, ttl)
+
+    def _effective_ttl(self, ttl: TTL) -> float | None:
+        return self._backend._effective_ttl(ttl)
+
+    async def _get_with_ttl(self, key: str) -> tuple[Any, float | None]:
+        found = await self._backend._get_with_ttl(self._full(key))
+        if found[0] is MISS:
+            self._misses += 1
+        else:
+            self._hits += 1
+        return found
+
+    async def _load_locked(
+        self, key: str, run: Callable[[], Awaitable[T]], *, refresh: bool = False
+    ) -> T:
+        return await self._backend._load_locked(self._full(key), run, refresh=refresh)
+
+    def _spawn(self, function: Callable[[], Coroutine[Any, Any, object]]) -> bool:
+        return self._backend._spawn(function)
 
     @property
     def stats(self) -> CacheStats:

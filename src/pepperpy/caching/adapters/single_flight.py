@@ -42,13 +42,15 @@ async def single_flight(
     key: str,
     factory: Callable[[], T | Awaitable[T]],
     ttl: TTL,
+    run: Callable[[], Awaitable[T]] | None = None,
 ) -> T:
     """The engine of :meth:`CacheBackend.get_or_set` (see there for the contract).
 
     A caller that misses and finds no flight for ``key`` owns a new one. It looks the
     key up once more before calling ``factory``: its first lookup may have been under
     way while another flight stored the value and ended (remote stores answer
-    slowly). Then it runs ``factory``, stores the result, and publishes the value or
+    slowly). Then it runs ``factory`` and stores the result (or awaits ``run()``, which
+    does both its own way: timed, under a lock), and publishes the value or
     the exception on the flight. Callers that find a flight wait for it. If the owner
     is cancelled, the flight ends with neither value nor error, and the waiters go
     round again: the first one to wake starts a new flight. Nothing is held while
@@ -70,10 +72,13 @@ async def single_flight(
         try:
             result = await cache.get(key, _ABSENT)
             if result is _ABSENT:
-                result = factory()
-                if inspect.isawaitable(result):
-                    result = await result
-                await cache.set(key, result, ttl)
+                if run is None:
+                    result = factory()
+                    if inspect.isawaitable(result):
+                        result = await result
+                    await cache._store_loaded(key, result, ttl)
+                else:
+                    result = await run()
         except anyio.get_cancelled_exc_class():
             raise
         except BaseException as exc:

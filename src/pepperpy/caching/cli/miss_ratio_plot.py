@@ -63,7 +63,8 @@ def draw_plot(results: Sequence[SimulationResult], title: str) -> Any:
     all_sizes = [result.size for result in results]
     if all_sizes and max(all_sizes) > 10 * min(all_sizes):
         axes.set_xscale("log")
-    axes.set_xlabel("cache size (entries)")
+    by_bytes = any(result.by_bytes for result in results)
+    axes.set_xlabel("cache size (bytes)" if by_bytes else "cache size (entries)")
     axes.set_ylabel("miss ratio")
     axes.set_ylim(*miss_ratio_limits([result.miss_ratio for result in results]))
     axes.set_title(title)

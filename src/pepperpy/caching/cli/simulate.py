@@ -2,6 +2,8 @@
 
 ``python -m pepperpy.caching simulate TRACE --sizes 1%,10%,1000 --policies lru,s3fifo``
 prints the miss ratio of every policy at every size, and of Belady's optimal policy.
+``--max-bytes 64MiB,10%`` bounds the cache in bytes instead, for traces that carry
+object sizes (oracleGeneral), and prints the byte miss ratio too.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from ..core.errors import ConfigurationError
 from ..core.policies import POLICY_NAMES
 from ..core.simulation import BELADY, SimulationResult, simulate
+from .byte_sizes import format_bytes, parse_byte_sizes
 from .miss_ratio_plot import PlotUnavailableError, load_figure_class, write_plot
 from .progress import ProgressBar
 from .traces import TRACE_FORMATS, Trace, TraceError, parse_format, read_trace
@@ -37,9 +40,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--sizes",
-        default=DEFAULT_SIZES,
+        default=None,
         help="cache sizes, comma-separated: a percentage of the distinct keys (10%%) "
-        "or a number of entries (1000); default %(default)s",
+        "or a number of entries (1000); default " + DEFAULT_SIZES.replace("%", "%%"),
+    )
+    parser.add_argument(
+        "--max-bytes",
+        default=None,
+        metavar="SIZES",
+        help="bound the cache in bytes instead, at these sizes, comma-separated: bytes "
+        "(4096, 64MiB, 1.5GB) or a percentage of the bytes of the distinct objects "
+        "(10%%); needs a trace with object sizes (oracleGeneral)",
     )
     parser.add_argument(
         "--policies",
@@ -81,26 +92,55 @@ def run(args: argparse.Namespace) -> int:
         trace = read_trace(args.trace, args.trace_format, args.column, args.header)
         if not trace.keys:
             raise TraceError(f"{args.trace}: the trace has no requests")
-        sizes = parse_sizes(args.sizes, trace.distinct)
+        by_bytes = args.max_bytes is not None
+        if by_bytes:
+            sizes = _byte_sizes(args, trace)
+        else:
+            sizes = parse_sizes(DEFAULT_SIZES if args.sizes is None else args.sizes, trace.distinct)
     except (OSError, TraceError, ConfigurationError, PlotUnavailableError) as exc:
         print(f"pepperpy-cache simulate: error: {exc}", file=sys.stderr)
         return 2
     if trace.distinct == len(trace.keys) > 1:
         print(f"pepperpy-cache simulate: warning: {_all_distinct(trace)}", file=sys.stderr)
-    runs = len(sizes) * (len(policies) + 1)
+    runs = len(sizes) * (len(policies) + (0 if by_bytes else 1))
     work = len(trace.keys) * runs
     with ProgressBar(sys.stderr, work, unit="requests", run_length=len(trace.keys)) as bar:
         progress = bar.advance if bar.enabled and work >= _PROGRESS_FROM else None
-        results = simulate(trace.keys, policies, sizes, progress=progress)
+        object_sizes = trace.sizes if by_bytes else None
+        results = simulate(
+            trace.keys, policies, sizes, progress=progress, object_sizes=object_sizes
+        )
+    unit = "bytes" if by_bytes else "entries"
     print(
         f"trace {args.trace.name} ({trace.description}): {len(trace.keys):,} requests, "
-        f"{trace.distinct:,} distinct keys; miss ratio by cache size (entries)"
+        f"{trace.distinct:,} distinct keys; miss ratio by cache size ({unit})"
     )
     print(format_table(results, sizes))
+    if by_bytes:
+        print(
+            "\nbyte miss ratio (bytes of the requests that missed, of all bytes requested);"
+            " Belady's optimum is not computed for objects of different sizes"
+        )
+        print(format_table(results, sizes, byte_ratio=True))
     if args.plot is not None:
         write_plot(results, args.plot, f"{args.trace.name}: miss ratio by cache size")
         print(f"miss-ratio curves written to {args.plot}")
     return 0
+
+
+def _byte_sizes(args: argparse.Namespace, trace: Trace) -> list[int]:
+    """The byte capacities ``--max-bytes`` asks for; the trace must carry sizes."""
+    if args.sizes is not None:
+        raise ConfigurationError("give --sizes (entries) or --max-bytes (bytes), not both")
+    if trace.sizes is None:
+        raise TraceError(
+            f"{args.trace}: --max-bytes needs the size of each object, which this trace "
+            f"({trace.description}) does not record; oracleGeneral traces do"
+        )
+    first: dict[str, int] = {}
+    for key, size in zip(trace.keys, trace.sizes, strict=True):
+        first.setdefault(key, size)
+    return parse_byte_sizes(args.max_bytes, sum(first.values()))
 
 
 def _trace_format(text: str) -> str:
@@ -161,15 +201,26 @@ def parse_sizes(text: str, distinct: int) -> list[int]:
     return list(dict.fromkeys(sizes))
 
 
-def format_table(results: Sequence[SimulationResult], sizes: Sequence[int]) -> str:
-    """Miss ratios as a text table: one row per policy (Belady last), one column per size."""
-    ratios = {(result.policy, result.size): result.miss_ratio for result in results}
+def format_table(
+    results: Sequence[SimulationResult], sizes: Sequence[int], *, byte_ratio: bool = False
+) -> str:
+    """Miss ratios as a text table: one row per policy (Belady last), one column per size.
+
+    Sizes in bytes head their columns in binary units (``64MiB``); ``byte_ratio``
+    shows the byte miss ratio instead of the miss ratio.
+    """
+    ratios = {
+        (result.policy, result.size): result.byte_miss_ratio if byte_ratio else result.miss_ratio
+        for result in results
+    }
     names = [name for name in dict.fromkeys(r.policy for r in results) if name != BELADY]
     if any(r.policy == BELADY for r in results):
         names.append(BELADY)
+    in_bytes = any(result.by_bytes for result in results)
+    heads = [format_bytes(size) if in_bytes else f"{size:,}" for size in sizes]
     first = max(len("policy"), *(len(name) for name in names))
-    width = max(8, *(len(f"{size:,}") for size in sizes))
-    lines = ["policy".ljust(first) + "".join(f"  {size:>{width},}" for size in sizes)]
+    width = max(8, *(len(head) for head in heads))
+    lines = ["policy".ljust(first) + "".join(f"  {head:>{width}}" for head in heads)]
     lines.append("-" * len(lines[0]))
     for name in names:
         cells = "".join(f"  {ratios[name, size]:>{width}.4f}" for size in sizes)

@@ -18,10 +18,12 @@ from .errors import (
     InvalidKeyError,
     InvalidTTLError,
     InvalidVectorError,
+    NotAnIntegerError,
     SerializationError,
     SnapshotError,
     TTLTypeError,
 )
+from .loading import BreakerState, BreakerStats, CircuitBreaker
 from .near import NearCache
 from .policies import (
     POLICY_NAMES,
@@ -62,6 +64,8 @@ __all__ = (
     "SERIALIZER_NAMES",
     "TTL",
     "BackendError",
+    "BreakerState",
+    "BreakerStats",
     "BytesSerializer",
     "CacheEngine",
     "CacheEntry",
@@ -69,6 +73,7 @@ __all__ = (
     "CachePolicy",
     "CacheStats",
     "CapacityAwarePolicy",
+    "CircuitBreaker",
     "ConfigurationError",
     "FIFOPolicy",
     "InvalidKeyError",
@@ -80,6 +85,7 @@ __all__ = (
     "Miss",
     "NearCache",
     "NearStats",
+    "NotAnIntegerError",
     "PickleSerializer",
     "RandomPolicy",
     "Removal",

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, final
 
+from .loading.breaker import BreakerStats
+
 __all__ = ("MISS", "CacheEntry", "CacheStats", "Miss", "NearStats", "Removal", "RemovalCause")
 
 
@@ -108,6 +110,10 @@ class CacheStats:
 
     ``near`` holds the near cache's own counters on a cache that has one
     (``None`` otherwise); its hits are counted in ``hits`` too.
+
+    ``failed_reads`` and ``failed_writes`` count the operations of a fail-open remote
+    cache that the store failed (reads answered as misses, writes of a loaded value
+    dropped); ``breaker`` is its circuit breaker's record, if it has one.
     """
 
     hits: int = 0
@@ -116,6 +122,9 @@ class CacheStats:
     evictions: int = 0
     expirations: int = 0
     near: NearStats | None = None
+    failed_reads: int = 0
+    failed_writes: int = 0
+    breaker: BreakerStats | None = None
 
     @property
     def lookups(self) -> int:

@@ -14,6 +14,8 @@
   not be decoded or failed their signature check.
 * :class:`BackendError` — the store itself failed (connection lost, timeout, server
   error). The original exception is chained as ``__cause__``.
+* :class:`NotAnIntegerError` — ``incr`` found a value that is not an integer. Also a
+  :class:`TypeError`.
 * :class:`InvalidVectorError` — a vector a vector cache cannot store or search with:
   wrong shape or dimension, NaN or infinite values, a zero vector under the cosine
   metric, non-numeric data. Also a :class:`ValueError`.
@@ -33,6 +35,7 @@ __all__ = (
     "InvalidKeyError",
     "InvalidTTLError",
     "InvalidVectorError",
+    "NotAnIntegerError",
     "SerializationError",
     "SnapshotError",
     "TTLTypeError",
@@ -65,6 +68,10 @@ class SerializationError(CacheError):
 
 class BackendError(CacheError):
     """The storage backend failed; the original exception is the ``__cause__``."""
+
+
+class NotAnIntegerError(CacheError, TypeError):
+    """``incr`` found a stored value that is not an integer (or is out of 64-bit range)."""
 
 
 class InvalidVectorError(CacheError, ValueError):

@@ -1,7 +1,9 @@
 """Trace replay: miss counts of eviction policies, and of the optimal (Belady) policy.
 
 Pure functions over a sequence of keys already in memory: reading trace files and
-drawing progress belong to the caller (the ``simulate`` command).
+drawing progress belong to the caller (the ``simulate`` command). A cache bounded in
+entries replays through :class:`CacheEngine`; one bounded in bytes, when the trace
+says each object's size, through :func:`~.simulation_bytes.replay_bytes`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from .engine import CacheEngine
 from .entry import MISS
 from .errors import ConfigurationError
 from .policies import CachePolicy
+from .simulation_bytes import replay_bytes
 
 __all__ = (
     "BELADY",
@@ -40,11 +43,22 @@ class SimulationResult:
     policy: str
     """The policy's name, or :data:`BELADY`."""
     size: int
-    """The cache's capacity in entries."""
+    """The cache's capacity, in entries (in bytes when :attr:`by_bytes`)."""
     requests: int
     """Requests replayed."""
     misses: int
     """Requests that did not find their key cached (first requests included)."""
+    by_bytes: bool = False
+    """Whether the cache was bounded in bytes (each request's object size counted)."""
+    requested_bytes: int = 0
+    """The object sizes of every request, summed (0 when sizes are not known)."""
+    missed_bytes: int = 0
+    """The object sizes of the requests that missed, summed."""
+
+    @property
+    def byte_miss_ratio(self) -> float:
+        """``missed_bytes / requested_bytes`` (0.0 when no sizes are known)."""
+        return self.missed_bytes / self.requested_bytes if self.requested_bytes else 0.0
 
     @property
     def miss_ratio(self) -> float:
@@ -145,22 +159,36 @@ def simulate(
     *,
     belady: bool = True,
     progress: Progress | None = None,
+    object_sizes: Sequence[int] | None = None,
 ) -> list[SimulationResult]:
     """Replay ``keys`` for every policy at every size, and Belady's optimum if asked.
 
     ``policies`` are names or factories of fresh policy objects (a policy is named
     after its class then). Results come policy by policy, sizes in the given order,
     the Belady rows last.
+
+    With ``object_sizes`` (the size in bytes of each request's object), ``sizes`` are
+    capacities in bytes and each result counts missed bytes too. Belady's optimum is
+    then left out: with objects of different sizes, finding it is NP-hard.
     """
     sizes = list(sizes)
     results = []
+    requested = 0 if object_sizes is None else sum(object_sizes)
     for policy in policies:
         name = policy if isinstance(policy, str) else _factory_name(policy)
         for size in sizes:
             chosen = policy if isinstance(policy, str) else policy()
-            misses = replay(keys, chosen, size, progress)
-            results.append(SimulationResult(name, size, len(keys), misses))
-    if belady:
+            if object_sizes is None:
+                misses = replay(keys, chosen, size, progress)
+                results.append(SimulationResult(name, size, len(keys), misses))
+                continue
+            counted = replay_bytes(keys, object_sizes, chosen, size, progress)
+            results.append(
+                SimulationResult(
+                    name, size, len(keys), counted.misses, True, requested, counted.missed_bytes
+                )
+            )
+    if belady and object_sizes is None:
         for size in sizes:
             misses = belady_misses(keys, size, progress)
             results.append(SimulationResult(BELADY, size, len(keys), misses))

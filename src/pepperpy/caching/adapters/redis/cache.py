@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar, final
+from typing import Any, TypeVar, final, overload
 
 import anyio
 import anyio.lowlevel
@@ -13,14 +14,16 @@ from anyio.abc import TaskGroup
 
 from ...core.entry import MISS, CacheStats
 from ...core.errors import BackendError, ConfigurationError, InvalidKeyError
+from ...core.loading import CircuitBreaker
 from ...core.near import NearCache
 from ...core.remote.events import RedisListener
-from ...core.remote.near_reads import near_reads
+from ...core.remote.near_reads import NearRead, near_read, near_reads, one_read
 from ...core.remote.plans import ANY, Plan, Single, Target
 from ...core.remote.routing import ClusterRoutes, SingleRoute
 from ...core.remote.scan import ScanWalk
 from ...core.serializers.base import Serializer
 from ...core.ttl import TTL
+from ..backend import V
 from ..clock import runtime_clock
 from ..distributed import DistributedCache
 from .client_settings import client_secrets, settings_from_client
@@ -36,6 +39,7 @@ from .watchdog import Watchdog
 __all__ = ("RedisCache",)
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 def _no_loop() -> object:
@@ -55,7 +59,7 @@ def _channel(name: object) -> bytes:
 
 
 @final
-class RedisCache(DistributedCache):
+class RedisCache(DistributedCache[V]):
     """A cache in Redis, shared by every process that uses the same server and namespace.
 
     Connects to ``host:port`` (database ``db``), or to ``url`` (``redis://``,
@@ -73,7 +77,8 @@ class RedisCache(DistributedCache):
     closes the client.
 
     The remaining arguments are those of :class:`DistributedCache` (``serializer``,
-    ``namespace``, ``default_ttl``, ``timeout``, ``fail_open``), plus
+    ``namespace``, ``default_ttl``, ``timeout``, ``fail_open``, ``circuit_breaker``,
+    ``lock_lease``, ``lock_wait``), plus
     ``connection_options``: ``client_name``, ``protocol`` (3, the default, falls back
     to 2 on servers without RESP3; 2 forces RESP2), ``socket_connect_timeout``,
     ``socket_keepalive``, ``max_connections`` (an upper bound; one connection per
@@ -109,6 +114,9 @@ class RedisCache(DistributedCache):
         ssl_context: ssl.SSLContext | None = None,
         connection_options: Mapping[str, Any] | None = None,
         near_cache: NearCache | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
+        lock_lease: float = 10.0,
+        lock_wait: float = 30.0,
     ) -> None:
         if near_cache is not None and not isinstance(near_cache, NearCache):
             raise ConfigurationError(f"near_cache must be a NearCache or None; got {near_cache!r}")
@@ -147,6 +155,9 @@ class RedisCache(DistributedCache):
             timeout=timeout,
             fail_open=fail_open,
             cluster=self._options.cluster,
+            circuit_breaker=circuit_breaker,
+            lock_lease=lock_lease,
+            lock_wait=lock_wait,
         )
         self._tls = self._options.tls_context()
         self._secrets = tuple(sorted({*self._options.secrets(), *secrets}, key=len, reverse=True))
@@ -247,6 +258,7 @@ class RedisCache(DistributedCache):
             group.start_soon(watchdog.run)
             runner.links.watch(watchdog)
             self._watching = group
+            self._tasks = group  # background refreshes of get_or_set run here too
             tracker = self._tracker
             if tracker is not None:
                 await group.start(tracker.run, runner)
@@ -260,6 +272,7 @@ class RedisCache(DistributedCache):
         tb: TracebackType | None,
     ) -> None:
         group, self._watching = self._watching, None
+        self._tasks = None
         try:
             await self.aclose()
         finally:
@@ -276,6 +289,7 @@ class RedisCache(DistributedCache):
         if near is not None:
             near.state.channel_lost()
         if self._watching is not None:
+            self._tasks = None
             self._watching.cancel_scope.cancel()  # the watchdog stops; __aexit__ ends it
         if runner is None or guard is None:
             return
@@ -313,6 +327,12 @@ class RedisCache(DistributedCache):
 
     # -- the near cache -------------------------------------------------------------------
 
+    @overload
+    def get(self, key: str) -> Coroutine[Any, Any, V | None]: ...
+
+    @overload
+    def get(self, key: str, default: D) -> Coroutine[Any, Any, V | D]: ...
+
     def get(self, key: str, default: Any = None) -> Coroutine[Any, Any, Any]:
         """The value stored under ``key``, or ``default`` (from the near cache when it
         holds the key)."""
@@ -332,12 +352,22 @@ class RedisCache(DistributedCache):
         now = near.clock()
         value, ttl = MISS, None
         try:
-            ((value, ttl),) = await self._execute(near_reads(self._ops, (key,)))
+            value, ttl = await self._near_read(key)
         except BackendError as error:
             self._read_failed(error, 1)
         finally:
             state.finish(key, token, value, now, ttl)
         return default if value is MISS else value
+
+    async def _near_read(self, key: str) -> NearRead:
+        runner = self._runner
+        if runner is not None and self._running_loop() is self._loop:
+            payload, target = one_read(self._ops, key)
+            replies = await runner.pipelined(payload, 2, target)
+            if replies is not None:
+                return near_read(self._ops, replies)
+        ((value, ttl),) = await self._execute(near_reads(self._ops, (key,)))
+        return value, ttl
 
     def get_many(self, keys: Iterable[str]) -> Coroutine[Any, Any, dict[str, Any]]:
         """The hits among ``keys`` (misses are left out); the near cache's first."""
@@ -401,14 +431,12 @@ class RedisCache(DistributedCache):
         """Hits and misses of this cache object, and ``size`` as last counted by
         :meth:`~pepperpy.caching.DistributedCache.refresh_stats` (0 before). With a near
         cache, ``hits`` counts its local hits too, and ``near`` holds its own counters."""
-        stats = self._ops.stats(self._size)
+        stats = self._counted_stats()
         tracker = self._tracker
         if tracker is None:
             return stats
         near = tracker.stats(stats.hits, stats.misses)
-        return CacheStats(
-            hits=stats.hits + near.local_hits, misses=stats.misses, size=stats.size, near=near
-        )
+        return dataclasses.replace(stats, hits=stats.hits + near.local_hits, near=near)
 
     async def _sync_near(self) -> bool:
         """Wait until every invalidation of a change completed before this call is

@@ -23,6 +23,7 @@ completed before it was published.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -64,6 +65,9 @@ _log: Final = logging.getLogger("pepperpy.caching")
 _REDIR_BROKEN: Final = b"tracking-redir-broken"
 _BACKOFF: Final = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
 """Seconds before each new attempt to set the channels up after a failure."""
+_FIRST_ATTEMPTS: Final = 3
+"""Attempts (each interrupted by a change, say) before entering the cache goes on
+without the near cache up."""
 
 
 @dataclass(slots=True)
@@ -139,14 +143,19 @@ class NearTracker:
     async def run(
         self, runner: Runner, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
-        """Keep the channels up until cancelled (the local copy is served meanwhile)."""
+        """Keep the channels up until cancelled (the local copy is served meanwhile).
+
+        Reports ``task_status.started()`` once the channels are first up, or their
+        first setup failed (then reads go to Redis until a later attempt succeeds).
+        """
         self._runner = runner
         runner.links.session_for = self.session_for
-        task_status.started()
-        failures = 0
+        starting = True
+        failures = attempts = 0
         try:
             while True:
                 restart = self._restart = anyio.Event()
+                attempts += 1
                 try:
                     await self._open(runner, restart)
                     async with anyio.create_task_group() as group:
@@ -155,21 +164,35 @@ class NearTracker:
                         if not restart.is_set():
                             self.state.channel_up()
                             failures = 0
+                        if starting and (self.state.up or attempts >= _FIRST_ATTEMPTS):
+                            starting = False
+                            task_status.started()
                         await restart.wait()
                         group.cancel_scope.cancel()
                 except BackendError as error:
                     failures += 1
                     _log.info("near cache: setting up invalidations failed: %s", error)
+                    await self._relearn(runner)
                 except Exception:  # a bug here must not cancel the task that entered the cache
                     failures += 1
                     _log.exception("near cache: the invalidation channels failed")
                 finally:
                     self.state.channel_lost()
                     await self._close()
+                if starting and (failures or attempts >= _FIRST_ATTEMPTS):
+                    starting = False
+                    task_status.started()
                 await anyio.sleep(_BACKOFF[min(failures, len(_BACKOFF) - 1)])
         finally:
             self._runner = None
             runner.links.session_for = None
+
+    @staticmethod
+    async def _relearn(runner: Runner) -> None:
+        # A primary that cannot be reached may have been replaced (failover): learn
+        # the layout, even if no read comes to make the runner do it.
+        with contextlib.suppress(BackendError):
+            await runner.refresh()
 
     async def _open(self, runner: Runner, restart: anyio.Event) -> None:
         deadline = runner.deadline()

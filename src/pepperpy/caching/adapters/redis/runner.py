@@ -117,6 +117,36 @@ class Runner:
                 reply = await self._again(plan, address, None, reply, deadline)
         return plan.finish(reply)
 
+    async def pipelined(self, payload: bytes, count: int, target: Target) -> list[Reply] | None:
+        """Commands for one node written together (``count`` replies): the short path
+        of a small batch. ``None`` when they need the retry rule (no open connection,
+        a lost one, a cluster redirection): run them as a plan then. ``BackendError``
+        when the deadline passed."""
+        routes = self.routes
+        if routes.cluster:
+            if routes.stale:  # type: ignore[union-attr]
+                return None
+            link = self.links[routes.address_for(target)]
+        else:
+            link = self._only
+        connection = link.connection
+        if connection is None or connection.broken:
+            return None
+        request = Request(payload, count, self._clock() + self.timeout)
+        await connection.call(request)
+        error = request.error
+        if error is not None:
+            if isinstance(error, DeadlineExceeded):
+                raise error
+            return None
+        replies = request.replies
+        assert type(replies) is list
+        if routes.cluster:
+            for reply in replies:
+                if type(reply) is ErrorReply and classify(reply) is not None:
+                    return None
+        return replies
+
     async def _again(
         self,
         plan: Single[Any],
@@ -210,6 +240,10 @@ class Runner:
         if isinstance(routes, ClusterRoutes) and routes.table is None:
             await self._refresh(self._clock() + self.timeout)
         return routes.primaries
+
+    async def refresh(self) -> None:
+        """Learn the cluster's slot table again now (nothing on a single server)."""
+        await self._refresh(self._clock() + self.timeout)
 
     async def _refresh(self, deadline: float, *, force: bool = True) -> None:
         """Learn the slot table (once at a time; at most every few milliseconds)."""

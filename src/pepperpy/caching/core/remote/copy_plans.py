@@ -14,9 +14,9 @@ A page of source keys goes through at most four plans, each a round trip or two:
 4. :meth:`RedisCopy.rebuild` (target) writes them back with ``SET``, ``HSET``,
    ``RPUSH``, ``SADD``, ``ZADD``, ``XADD`` and ``PEXPIRE``.
 
-:meth:`RedisCopy.page` chains them for a page of keys. A refusal is remembered
-(:attr:`RedisCopy.refusal`): once the target refused a
-payload, later pages skip DUMP/RESTORE and go by type. A rebuilt key is written
+:meth:`RedisCopy.page` chains them for a page of keys. A refusal that holds for the
+whole server (a forbidden command, a payload of another version) is remembered
+(:attr:`RedisCopy.refusal`): later pages skip DUMP/RESTORE and go by type. A rebuilt key is written
 with several commands, not atomically: a reader of the target may see it partly
 written while the copy runs. A stream is rebuilt from its entries only (its consumer
 groups are not copied). The TTL written is what was left when the key was read, so
@@ -38,6 +38,7 @@ from .copy_rules import (
     payload_type,
     remaining_millis,
     restore_verdict,
+    server_wide,
 )
 from .plans import ANY, Rounds, RoundsGenerator, Step
 from .slots import key_slot
@@ -199,9 +200,9 @@ class RedisCopy:
     def _target(self, key: bytes) -> int:
         return key_slot(key) if self._target_cluster else ANY
 
-    def _refused(self, reply: Reply, command: str) -> str:
-        note = f"{command} refused: {_message(reply)}"
-        if self.refusal is None:
+    def _refused(self, reply: ErrorReply, command: str) -> str:
+        note = f"{command} refused: {reply.message}"
+        if self.refusal is None and server_wide(reply):
             self.refusal = note
         return note
 
@@ -212,9 +213,9 @@ class RedisCopy:
         (``store`` is ``"source"`` or ``"target"``), is sent each plan's result, and
         returns the fate of every key. With ``dry_run`` only the source is read."""
         done: list[KeyCopy] = []
-        by_type: list[bytes] = []
+        by_type: dict[bytes, str] = {}  # key -> why it goes by type
         if self.refusal is not None:  # DUMP/RESTORE was refused before: by type at once
-            by_type = list(keys)
+            by_type = dict.fromkeys(keys, self.refusal)
         else:
             payloads: list[Dumped] = []
             dumped: list[Dumped | KeyCopy] = yield SOURCE, self.dump(keys)
@@ -222,7 +223,7 @@ class RedisCopy:
                 if isinstance(item, Dumped):
                     payloads.append(item)
                 elif item.verdict is Verdict.REFUSED:
-                    by_type.append(item.key)
+                    by_type[item.key] = item.note
                 else:
                     done.append(item)
             if dry_run:
@@ -234,12 +235,12 @@ class RedisCopy:
                 restored: list[KeyCopy] = yield TARGET, self.restore(payloads)
                 for copied in restored:
                     if copied.verdict is Verdict.REFUSED:
-                        by_type.append(copied.key)
+                        by_type[copied.key] = copied.note
                     else:
                         done.append(copied)
         if by_type:
             contents: list[Contents] = []
-            read: list[Contents | KeyCopy] = yield SOURCE, self.read_by_type(by_type)
+            read: list[Contents | KeyCopy] = yield SOURCE, self.read_by_type(list(by_type))
             for entry in read:
                 if isinstance(entry, Contents):
                     contents.append(entry)
@@ -252,7 +253,12 @@ class RedisCopy:
                 )
             elif contents:
                 rebuilt: list[KeyCopy] = yield TARGET, self.rebuild(contents)
-                done.extend(rebuilt)
+                done.extend(
+                    fate._replace(note=f"{fate.note} ({by_type[fate.key]})")
+                    if fate.verdict is Verdict.DONE
+                    else fate
+                    for fate in rebuilt
+                )
         return done
 
     # -- 1. DUMP --------------------------------------------------------------------------
@@ -421,8 +427,7 @@ class RedisCopy:
                 return KeyCopy(item.key, Verdict.FAILED, item.kind, _message(reply))
         if item.kind == "string" and replies[0] is None:  # SET NX: the key exists
             return KeyCopy(item.key, Verdict.EXISTS, item.kind, _EXISTS)
-        note = REBUILT if self.refusal is None else f"{REBUILT} ({self.refusal})"
-        return KeyCopy(item.key, Verdict.DONE, item.kind, note)
+        return KeyCopy(item.key, Verdict.DONE, item.kind, REBUILT)
 
     def _writes(self, item: Contents) -> list[Step]:
         key = self.target_key(item.key)

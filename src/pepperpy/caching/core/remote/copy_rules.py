@@ -28,6 +28,7 @@ __all__ = (
     "refused",
     "remaining_millis",
     "restore_verdict",
+    "server_wide",
 )
 
 
@@ -124,6 +125,14 @@ def refused(reply: ErrorReply) -> bool:
         return True
     message = reply.message.lower()
     return any(part in message for part in _REFUSALS)
+
+
+def server_wide(reply: ErrorReply) -> bool:
+    """Whether a refusal (see :func:`refused`) holds for every key of the server: a
+    forbidden or unknown command, a payload of another RDB version. A payload in a
+    format the server cannot read (``Bad data format``: a module's type the target
+    lacks) is about that key only."""
+    return refused(reply) and "bad data format" not in reply.message.lower()
 
 
 def dump_verdict(reply: Reply) -> Verdict:

@@ -15,10 +15,10 @@ from typing import Any, Final
 from ..entry import MISS, Miss
 from ..resp import Reply, encode_key_command
 from .operations import RedisOperations, unexpected_reply
-from .plans import ANY, Rounds, RoundsGenerator, Step
+from .plans import ANY, Rounds, RoundsGenerator, Step, Target
 from .slots import key_slot
 
-__all__ = ("NearRead", "near_reads")
+__all__ = ("NearRead", "near_read", "near_reads", "one_read")
 
 NearRead = tuple[Any | Miss, float | None]
 """A key's value (or ``MISS``) and the seconds left before it expires (``None``: never)."""
@@ -31,6 +31,19 @@ def near_reads(ops: RedisOperations, keys: Sequence[str]) -> Rounds[list[NearRea
     """``GET`` + ``PTTL`` of every key, in order; hits and misses counted on ``ops``."""
     _, stored = ops.space.redis_keys(keys)
     return Rounds(_reads(ops, stored))
+
+
+def one_read(ops: RedisOperations, key: str) -> tuple[bytes, Target]:
+    """``GET`` + ``PTTL`` of one key as one payload (two replies), and its target: the
+    short path of a near read (:func:`near_read` decodes the replies)."""
+    stored = ops.space.key(key)
+    target = key_slot(stored) if ops.cluster else ANY
+    return encode_key_command(b"GET", stored) + encode_key_command(b"PTTL", stored), target
+
+
+def near_read(ops: RedisOperations, replies: list[Reply]) -> NearRead:
+    """The value and TTL left from the two replies of :func:`one_read`."""
+    return _read(ops, replies[0], replies[1])
 
 
 def _reads(ops: RedisOperations, stored: list[bytes]) -> RoundsGenerator[list[NearRead]]:

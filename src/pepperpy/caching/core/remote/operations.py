@@ -84,6 +84,11 @@ class RedisOperations:
         self.failed_reads = 0
 
     @property
+    def default_ttl(self) -> float | None:
+        """Seconds a write without a TTL keeps its key (``None``: for ever)."""
+        return self._default_ttl
+
+    @property
     def cluster(self) -> bool:
         """Whether plans target hash slots."""
         return self._cluster
