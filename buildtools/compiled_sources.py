@@ -2,12 +2,14 @@
 
 ``python buildtools/compiled_sources.py`` prints the source files it compiles, one a
 line, relative to the project's root (``scripts/setup.sh`` fingerprints them to know
-when to rebuild); ``--build`` prints the build asked for: ``PEPPERPY_BUILD``, or the
-``default-build`` setting when that is unset.
+when to rebuild, and an editable compiled build records their fingerprint in
+``STAMP``, so a test can tell stale compiled modules); ``--build`` prints the build
+asked for: ``PEPPERPY_BUILD``, or the ``default-build`` setting when that is unset.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import tomllib
@@ -54,6 +56,18 @@ def compiled_sources(root: Path = ROOT) -> list[str]:
         for path in sources - excluded
         if path.name != "__init__.py"
     )
+
+
+STAMP = "src/pepperpy/caching/_compiled_from.sha256"
+"""Where an editable compiled build records :func:`fingerprint` of what it compiled."""
+
+
+def fingerprint(root: Path = ROOT) -> str:
+    """A hash of the compiled sources' paths and contents."""
+    digest = hashlib.sha256()
+    for source in compiled_sources(root):
+        digest.update(source.encode() + b"\0" + (root / source).read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 if __name__ == "__main__":

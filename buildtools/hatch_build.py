@@ -118,6 +118,9 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         if version == "editable":
             for relative, path in built.items():
                 shutil.copy2(path, Path(self.root) / "src" / relative)
+            settings = _settings_module()
+            stamp = Path(self.root) / settings.STAMP
+            stamp.write_text(settings.fingerprint(Path(self.root)) + "\n", encoding="utf-8")
             return
         for relative, path in built.items():
             build_data["force_include"][str(path)] = relative
@@ -133,8 +136,10 @@ def extension_suffixes() -> list[str]:
 
 
 def remove_inplace_extensions(src: Path) -> None:
-    """Delete the extension modules an earlier editable build left in the source tree."""
+    """Delete what an earlier editable build left in the source tree: its extension
+    modules and the fingerprint of the sources they were compiled from."""
     suffixes = tuple(extension_suffixes())
     for path in (src / "pepperpy").rglob("*"):
         if path.is_file() and path.name.endswith(suffixes):
             path.unlink()
+    (src.parent / _settings_module().STAMP).unlink(missing_ok=True)

@@ -76,3 +76,12 @@ def test_the_build_asked_for_is_the_one_loaded() -> None:
     assert pepperpy.caching.core.COMPILED is (REQUESTED == "compiled")
     for module in _compiled_modules():
         assert _is_extension(module) is (REQUESTED == "compiled"), module.__name__
+
+
+@pytest.mark.skipif(not (ROOT / SETTINGS.STAMP).is_file(), reason="not an editable compiled build")
+def test_an_editable_compiled_build_is_not_older_than_its_sources() -> None:
+    recorded = (ROOT / SETTINGS.STAMP).read_text(encoding="utf-8").strip()
+    assert pepperpy.caching.core.COMPILED
+    assert recorded == SETTINGS.fingerprint(ROOT), (
+        "the compiled modules were built from other sources: run scripts/setup.sh to rebuild"
+    )

@@ -38,6 +38,9 @@ TOP_LEVEL = {
     ".gitignore",
 }
 NEVER = (".venv", ".ci", "__pycache__", ".hypothesis", ".mypy_cache", ".pytest_cache", "_build")
+# What a build leaves in the tree: extension modules, bytecode, the fingerprint of the
+# sources an editable compiled build was made from.
+ARTEFACTS = {".so", ".pyd", ".pyc", ".sha256"}
 BUILD_WHEEL = "import sys; from hatchling.build import build_wheel; print(build_wheel(sys.argv[1]))"
 
 
@@ -79,7 +82,7 @@ def test_the_sdist_holds_only_what_a_packager_needs(members: list[PurePosixPath]
     assert {member.parts[0] for member in members} == TOP_LEVEL
     for member in members:
         assert not set(member.parts) & set(NEVER), member
-        assert member.suffix not in {".so", ".pyd", ".pyc"}, member
+        assert member.suffix not in ARTEFACTS, member
 
 
 def test_the_sdist_holds_every_source_test_and_doc(members: list[PurePosixPath]) -> None:
@@ -88,7 +91,7 @@ def test_the_sdist_holds_every_source_test_and_doc(members: list[PurePosixPath])
         for path in (ROOT / folder).rglob("*"):
             relative = PurePosixPath(path.relative_to(ROOT).as_posix())
             if path.is_file() and not set(relative.parts) & set(NEVER):
-                if path.suffix in {".so", ".pyd", ".pyc"}:
+                if path.suffix in ARTEFACTS:
                     continue
                 assert relative in held, relative
     assert PurePosixPath("src/pepperpy/caching/py.typed") in held
