@@ -36,16 +36,18 @@ Ratios = dict[str, dict[str, list[float]]]  # row -> build -> one ratio per roun
 
 
 def prepare(scratch: Path) -> dict[str, Path]:
-    """Two copies of ``src/``: one left pure, one with the compiled modules beside."""
+    """Two copies of ``src/`` and ``benchmarks/``: one pure, one with the compiled
+    modules beside the sources."""
     sys.path.insert(0, str(ROOT / "buildtools"))
     from compiled_sources import compiled_sources
 
     trees = {}
     for build in BUILDS:
         trees[build] = scratch / build / "src"
-        shutil.copytree(
-            ROOT / "src", trees[build], ignore=shutil.ignore_patterns("*.so", "__pycache__")
-        )
+        ignore = shutil.ignore_patterns("*.so", "*.sha256", "__pycache__")
+        shutil.copytree(ROOT / "src", trees[build], ignore=ignore)
+        # Beside it: core_bench.py imports the src/ next to its own folder.
+        shutil.copytree(ROOT / "benchmarks", trees[build].parent / "benchmarks", ignore=ignore)
     compile_dir = scratch / "mypyc"
     compile_dir.mkdir()
     print("compiling with mypyc ...", flush=True)
@@ -66,7 +68,8 @@ def prepare(scratch: Path) -> dict[str, Path]:
 def run(script: str, tree: Path, quick: bool) -> str:
     """One benchmark on one build, in a fresh interpreter."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    command = [sys.executable, str(ROOT / "benchmarks" / script), *(["--quick"] if quick else [])]
+    path = tree.parent / "benchmarks" / script
+    command = [sys.executable, str(path), *(["--quick"] if quick else [])]
     return subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
 
 
