@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from datetime import timedelta
+from typing import Any
 
 import anyio
 import pytest
@@ -10,6 +13,7 @@ from trio.testing import MockClock
 
 from pepperpy.caching import (
     POLICY_NAMES,
+    Cache,
     CacheError,
     ConfigurationError,
     InvalidKeyError,
@@ -82,6 +86,8 @@ async def test_ttl_with_a_fake_clock() -> None:
     assert not await cache.contains("k")
     assert await cache.ttl("k") is None
     assert cache.size == 1
+    assert cache.stats.expirations == 0  # counted when reclaimed, not when read
+    await cache.set("other", "v")  # a write reclaims it
     assert cache.stats.expirations == 1
 
 
@@ -130,8 +136,13 @@ async def test_never_above_max_size(policy: str) -> None:
         assert cache.size <= 10
     assert cache.size == 10
     assert len(evicted) == 90
-    assert cache.stats.evictions == 90
-    assert all(r.cause is RemovalCause.EVICTED for r in evicted)
+    # W-TinyLFU's refusals are rejections; every other policy only evicts.
+    assert cache.stats.evictions + cache.stats.rejections == 90
+    causes = {RemovalCause.EVICTED, RemovalCause.REJECTED}
+    assert all(r.cause in causes for r in evicted)
+    if policy != "tinylfu":
+        assert cache.stats.rejections == 0
+    assert sum(r.cause is RemovalCause.REJECTED for r in evicted) == cache.stats.rejections
     for removal in evicted:
         assert not await cache.contains(removal.key)
 
@@ -231,6 +242,9 @@ async def test_non_str_keys_are_refused_and_nothing_changes(bad: object) -> None
         (-1, InvalidTTLError),
         (float("nan"), InvalidTTLError),
         (float("inf"), InvalidTTLError),
+        (1e308, InvalidTTLError),
+        (9.3e15, InvalidTTLError),
+        (10**400, InvalidTTLError),
         (True, TTLTypeError),
         ("5", TTLTypeError),
         (timedelta(0), InvalidTTLError),
@@ -256,6 +270,7 @@ async def test_bad_ttls_are_refused_and_nothing_changes(bad: object, error: type
         {"policy": "mru"},
         {"policy": 3},
         {"default_ttl": 0},
+        {"default_ttl": 1e308},
         {"clock": 5},
         {"on_evict": 1},
     ],
@@ -294,3 +309,55 @@ async def test_entries_and_delete_prefix() -> None:
     assert [e.key for e in cache.entries()] == ["p:1", "p:2", "q:1"]
     assert await cache.delete_prefix("p:") == 2
     assert cache.engine.keys() == ["q:1"]
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+async def test_copies_and_pickles_are_independent_caches(how: str) -> None:
+    clock = FakeClock()
+    cache = MemoryCache(max_size=3, policy="lru", default_ttl=10, clock=clock)
+    await cache.set("a", [1])
+    await cache.set("b", [2], ttl=1)
+    await cache.get("a")
+    copier = getattr(copy, how, lambda c: pickle.loads(pickle.dumps(c)))
+    clone = copier(cache)
+    assert clone.max_size == 3
+    assert await clone.get("a") == [1]
+    assert clone.stats.hits == 2
+    await clone.set("c", 3)
+    await clone.set("d", 4)
+    await clone.delete("a")
+    assert await cache.get_many(["a", "b", "c", "d"]) == {"a": [1], "b": [2]}
+    assert cache.stats.hits == 3
+    assert not hasattr(clone, "__dict__")
+    async with clone:
+        await clone.set("e", 5)
+    assert await clone.get("e") == 5
+
+
+async def test_stats_and_size_only_read() -> None:
+    """Reading a property neither reclaims entries nor runs listeners."""
+    clock = FakeClock()
+    removed: list[Removal] = []
+    cache = MemoryCache(max_size=10, clock=clock, on_evict=removed.append)
+    await cache.set("short", 1, ttl=1)
+    await cache.set("again", 1, ttl=1)
+    await cache.set("again", 2, ttl=1)  # two heap entries for one deadline
+    await cache.set("long", 2, ttl=100)
+    await cache.set("forever", 3)
+    clock.advance(5)
+    assert cache.size == 2
+    assert cache.stats.size == 2
+    assert cache.stats.expirations == 0
+    assert removed == []
+    assert len(cache.engine) == 4  # still stored until a write or the reaper reclaims
+    await cache.set("new", 4)
+    assert {r.key for r in removed} == {"short", "again"}
+    assert cache.size == 3
+
+
+@pytest.mark.parametrize("factory", [lambda: MemoryCache(), lambda: Cache(MemoryCache(), "ns")])
+def test_caches_keep_no_instance_dict(factory: Any) -> None:
+    cache = factory()
+    assert not hasattr(cache, "__dict__")
+    with pytest.raises(AttributeError):
+        cache.typo = 1

@@ -122,7 +122,9 @@ def s3fifo_misses(keys: Sequence[str], size: int) -> int:
 
 
 def tinylfu_misses(keys: Sequence[str], size: int) -> int:
-    """W-TinyLFU as Caffeine's simulator (``WindowTinyLfuPolicy``) runs it, 1% window.
+    """W-TinyLFU as Caffeine's simulator (``WindowTinyLfuPolicy``) runs it, 1% window,
+    with one difference: as for every policy here, room is made before the newcomer
+    is counted and joins the window (Caffeine counts it first, then evicts).
 
     It uses the library's :class:`FrequencySketch`: this checks the segments and the
     admission, not the sketch.
@@ -135,7 +137,6 @@ def tinylfu_misses(keys: Sequence[str], size: int) -> int:
     protected: list[str] = []
     misses = 0
     for key in keys:
-        sketch.increment(sketch.slots(key))
         if key in window:
             window.remove(key)
             window.append(key)
@@ -149,14 +150,21 @@ def tinylfu_misses(keys: Sequence[str], size: int) -> int:
             protected.append(key)
         else:
             misses += 1
+            if len(window) + len(probation) + len(protected) >= size:
+                if probation and len(window) >= window_size:
+                    candidate, victim = window[0], probation[0]
+                    candidate_freq = sketch.frequency(sketch.slots(candidate))
+                    victim_freq = sketch.frequency(sketch.slots(victim))
+                    window.pop(0)
+                    if candidate_freq > victim_freq:
+                        probation.remove(victim)
+                        probation.append(candidate)
+                else:
+                    next(segment for segment in (probation, protected, window) if segment).pop(0)
+            sketch.increment(sketch.slots(key))
             window.append(key)
-            if len(window) <= window_size:
-                continue
-            candidate = window.pop(0)
-            probation.append(candidate)
-            if len(window) + len(probation) + len(protected) > size:
-                victim = probation[0]
-                candidate_freq = sketch.frequency(sketch.slots(candidate))
-                victim_freq = sketch.frequency(sketch.slots(victim))
-                probation.remove(victim if candidate_freq > victim_freq else candidate)
+            if len(window) > window_size:
+                probation.append(window.pop(0))
+            continue
+        sketch.increment(sketch.slots(key))
     return misses

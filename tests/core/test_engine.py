@@ -19,6 +19,7 @@ from pepperpy.caching.core import (
     InvalidKeyError,
     InvalidTTLError,
     LRUPolicy,
+    OrderedStorePolicy,
     RandomPolicy,
     Removal,
     RemovalCause,
@@ -505,3 +506,30 @@ def test_random_policy_workloads_are_deterministic(ops: Any, seed: int, max_size
         return replay(engine, ops), engine.stats
 
     assert run() == run()
+
+
+def test_miss_itself_cannot_be_stored() -> None:
+    engine = CacheEngine(2)
+    engine.set("k", 1, now=0.0)
+    for key in ("k", "new"):
+        with pytest.raises(CacheError, match="MISS"):
+            engine.set(key, MISS, now=0.0)
+    assert engine.keys() == ["k"]
+    assert engine.get("k", 0.0) == 1
+
+
+@pytest.mark.parametrize("name", ["lru", "fifo"])
+def test_lru_and_fifo_engines_keep_values_in_the_policy_store(name: str) -> None:
+    """One dict per call: the values live in the policy's own OrderedDict."""
+    engine = CacheEngine(3, name)
+    policy = engine.policy
+    assert isinstance(policy, OrderedStorePolicy)
+    for key in "abcd":
+        engine.set(key, key.upper(), now=0.0)
+    assert dict(policy.ordered_store()) == {"b": "B", "c": "C", "d": "D"}
+    engine.get("b", 0.0)
+    expected = ["c", "d", "b"] if name == "lru" else ["b", "c", "d"]
+    assert list(policy.ordered_store()) == expected
+    engine.delete("c", 0.0)
+    assert "c" not in policy.ordered_store()
+    assert len(policy) == len(engine) == 2

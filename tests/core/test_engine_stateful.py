@@ -11,6 +11,9 @@ from pepperpy.caching.testing import (
     FIFOModel,
     LFUModel,
     LRUModel,
+    S3FIFOModel,
+    SIEVEModel,
+    TinyLFUModel,
 )
 
 # Each step of these machines is a run of up to 20 calls, so ten steps reach deep
@@ -47,25 +50,24 @@ class RandomMachine(CacheEngineMachine):
 
 
 class SIEVEMachine(CacheEngineMachine):
-    """SIEVE: the eviction order is checked against a transcription of the paper in
-    test_modern_policies; here the engine's bookkeeping around any choice."""
+    """SIEVE: the model predicts every eviction (hand, marks, wrap-around)."""
 
     policy = "sieve"
-    policy_model = AnyKeyModel
+    policy_model = SIEVEModel
 
 
 class S3FIFOMachine(CacheEngineMachine):
-    """S3-FIFO, engine bookkeeping around its choices (order: test_modern_policies)."""
+    """S3-FIFO: small, main and ghost queues, predicted exactly."""
 
     policy = "s3fifo"
-    policy_model = AnyKeyModel
+    policy_model = S3FIFOModel
 
 
 class TinyLFUMachine(CacheEngineMachine):
-    """W-TinyLFU, which may reject the key just inserted (order: test_modern_policies)."""
+    """W-TinyLFU: segments and admission predicted exactly, rejections included."""
 
     policy = "tinylfu"
-    policy_model = AnyKeyModel
+    policy_model = TinyLFUModel
 
 
 TestLRU = LRUMachine.TestCase

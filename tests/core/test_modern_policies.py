@@ -52,18 +52,19 @@ def test_sieve_spares_visited_keys_without_moving_them() -> None:
     for key in "abc":
         policy.record_insert(key)
     policy.record_access("a")
-    policy.record_insert("d")
-    # The hand starts at the tail: "a" was visited, loses its mark and stays; "b" goes.
+    # Room is made before "d" joins. The hand starts at the tail: "a" was visited,
+    # loses its mark and stays; "b" goes.
     assert policy.pop_victim() == "b"
     assert not policy.is_visited("a")
+    policy.record_insert("d")
     # The hand stays where it stopped: "c" is next, though "a" is older.
-    policy.record_insert("e")
     assert policy.pop_victim() == "c"
+    policy.record_insert("e")
     # Past the head (d and e visited) the hand wraps around to the tail: "a".
     policy.record_access("d")
     policy.record_access("e")
-    policy.record_insert("f")
     assert policy.pop_victim() == "a"
+    policy.record_insert("f")
     assert len(policy) == 3
 
 
@@ -72,9 +73,9 @@ def test_sieve_clears_every_mark_when_all_keys_were_visited() -> None:
     for key in "abc":
         policy.record_insert(key)
         policy.record_access(key)
-    policy.record_insert("d")
-    # One full sweep clears a, b and c, then evicts the oldest; the newcomer is spared.
+    # One full sweep clears a, b and c, then evicts the oldest.
     assert policy.pop_victim() == "a"
+    policy.record_insert("d")
     assert not any(policy.is_visited(key) for key in "bcd")
 
 
@@ -94,11 +95,11 @@ def test_sieve_removing_the_key_at_the_hand_moves_the_hand_on() -> None:
     policy.record_access("a")
     assert policy.pop_victim() == "b"  # the hand now points at "c"
     policy.record_remove("c")
-    policy.record_insert("e")
     assert policy.pop_victim() == "d"
+    policy.record_insert("e")
 
 
-def test_sieve_evicts_the_newcomer_only_when_it_is_alone() -> None:
+def test_sieve_evicts_the_last_key_when_it_is_alone() -> None:
     policy = SIEVEPolicy()
     policy.record_insert("only")
     assert policy.pop_victim() == "only"
@@ -124,27 +125,27 @@ def test_s3fifo_fills_main_once_small_is_full_until_the_first_eviction() -> None
 
 def test_s3fifo_one_hit_wonders_leave_through_the_ghost() -> None:
     policy = filled_s3fifo(10)
-    policy.record_insert("x")
-    assert policy.queue_of("x") == "small"
     assert policy.pop_victim() == "k0"  # small's tail, never hit: quick demotion
     assert policy.queue_of("k0") == "ghost"
+    policy.record_insert("x")
+    assert policy.queue_of("x") == "small"
     # A key the ghost remembers comes back straight into main.
+    assert policy.pop_victim() == "x"
     policy.record_insert("k0")
     assert policy.queue_of("k0") == "main"
-    assert policy.pop_victim() == "x"
     # Main now holds more than its share: main's tail goes, and not to the ghost.
-    policy.record_insert("y")
     assert policy.pop_victim() == "k1"
+    policy.record_insert("y")
     assert policy.queue_of("k1") == "absent"
 
 
 def test_s3fifo_a_hit_in_small_earns_main_with_its_count_reset() -> None:
     policy = filled_s3fifo(10)
-    policy.record_insert("x")
-    policy.pop_victim()  # k0 leaves, x is the small queue
+    policy.pop_victim()  # k0 leaves
+    policy.record_insert("x")  # x is the small queue
     policy.record_access("x")
-    policy.record_insert("y")
     assert policy.pop_victim() == "k1"  # x moved to main; main is over its share
+    policy.record_insert("y")
     assert policy.queue_of("x") == "main"
     assert policy.frequency("x") == 0
 
@@ -155,21 +156,21 @@ def test_s3fifo_main_reinserts_by_a_two_bit_count() -> None:
         policy.record_access("k1")
     assert policy.frequency("k1") == 3  # capped
     policy.record_access("k2")
-    policy.record_insert("x")
     policy.pop_victim()  # k0 to the ghost
+    policy.record_insert("x")
+    assert policy.pop_victim() == "x"
     policy.record_insert("k0")  # back into main: main holds 10 of its 9
     # k1 (3) and k2 (1) are reinserted with one count less; k3 has none and goes.
-    assert policy.pop_victim() == "x"
-    policy.record_insert("y")
     assert policy.pop_victim() == "k3"
+    policy.record_insert("y")
     assert (policy.frequency("k1"), policy.frequency("k2")) == (2, 0)
 
 
 def test_s3fifo_ghost_holds_at_most_the_main_share() -> None:
     policy = filled_s3fifo(10)
     for index in range(40):
-        policy.record_insert(f"new{index}")
         policy.pop_victim()
+        policy.record_insert(f"new{index}")
     ghosts = [f"new{index}" for index in range(40) if policy.queue_of(f"new{index}") == "ghost"]
     assert len(ghosts) == 9
     assert ghosts == [f"new{index}" for index in range(30, 39)]  # the most recent
@@ -218,10 +219,11 @@ def filled_tinylfu() -> TinyLFUPolicy:
 def test_tinylfu_rejects_a_candidate_no_more_frequent_than_the_victim() -> None:
     policy = filled_tinylfu()
     assert policy.segment_of("k99") == "window"
-    policy.record_insert("new")
-    # k99 leaves the window as the candidate against k0, probation's oldest: both seen
-    # once, and a tie keeps the victim.
+    # Room for a newcomer: k99 leaves the window as the candidate against k0,
+    # probation's oldest: both seen once, and a tie keeps the victim.
     assert policy.pop_victim() == "k99"
+    assert policy.last_rejected()
+    policy.record_insert("new")
     assert policy.segment_of("k0") == "probation"
     assert policy.segment_of("new") == "window"
 
@@ -231,11 +233,13 @@ def test_tinylfu_admits_a_candidate_seen_more_often_than_the_victim() -> None:
     for _ in range(3):  # the sketch outlives the entry: "hot" was here before
         policy.record_insert("hot")
         policy.record_remove("hot")
-    policy.record_insert("hot")
-    policy.record_insert("next")
+    policy.record_insert("hot")  # the cache has 101 keys: k99 went to probation
+    policy.record_remove("k99")
     assert policy.frequency("hot") == 4
     assert policy.pop_victim() == "k0"
+    assert not policy.last_rejected()
     assert policy.segment_of("hot") == "probation"
+    policy.record_insert("next")
 
 
 def test_tinylfu_probation_hit_promotes_and_protected_overflow_demotes() -> None:
@@ -246,11 +250,11 @@ def test_tinylfu_probation_hit_promotes_and_protected_overflow_demotes() -> None
     policy.record_access("k79")  # protected is full: its least recent, k0, goes back
     assert policy.segment_of("k79") == "protected"
     assert policy.segment_of("k0") == "probation"
-    policy.record_insert("new")
     # k0 is now probation's most recent: k80 is the victim, and wins the tie.
     assert policy.pop_victim() == "k99"
-    policy.record_insert("newer")
+    policy.record_insert("new")
     assert policy.pop_victim() == "new"
+    policy.record_insert("newer")
     assert policy.segment_of("k80") == "probation"
 
 
@@ -424,7 +428,7 @@ class EngineAgainstModel(RuleBasedStateMachine):
         self.engine = CacheEngine(1, self.policy_name)
         self.model: dict[str, tuple[int, float | None]] = {}
         self.now = 0.0
-        self.hits = self.misses = self.evictions = self.expirations = 0
+        self.hits = self.misses = self.evictions = self.expirations = self.rejections = 0
 
     @initialize(max_size=st.integers(1, 6))
     def start(self, max_size: int) -> None:
@@ -440,6 +444,8 @@ class EngineAgainstModel(RuleBasedStateMachine):
             assert self.model[key][0] == value
             if cause is RemovalCause.EVICTED:
                 self.evictions += 1
+            elif cause is RemovalCause.REJECTED:
+                self.rejections += 1
             else:
                 assert not self._live(key)
                 self.expirations += 1
@@ -449,6 +455,7 @@ class EngineAgainstModel(RuleBasedStateMachine):
     def set(self, key: str, value: int, ttl: float | None) -> None:
         removals = self.engine.set(key, value, self.now, ttl)
         self.model[key] = (value, None if ttl is None else self.now + ttl)
+        assert key not in [removal.key for removal in removals], "the write was evicted"
         self._removed(removals)
 
     @rule(key=KEYS)
@@ -491,6 +498,7 @@ class EngineAgainstModel(RuleBasedStateMachine):
         stats = engine.stats
         assert (stats.hits, stats.misses) == (self.hits, self.misses)
         assert (stats.evictions, stats.expirations) == (self.evictions, self.expirations)
+        assert stats.rejections == self.rejections
 
     @invariant()
     def policy_structure_holds(self) -> None:

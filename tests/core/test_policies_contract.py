@@ -19,6 +19,7 @@ from pepperpy.caching.core import (
     FIFOPolicy,
     LFUPolicy,
     LRUPolicy,
+    OrderedStorePolicy,
     RandomPolicy,
     RemovalCause,
     make_policy,
@@ -151,9 +152,25 @@ class TestContract:
             removed = engine.set(f"k{i}", i, now=0.0)
             engine.get(f"k{i // 2}", now=0.0)
             assert len(engine) == min(i + 1, 3)
-            assert [r.cause for r in removed] == ([RemovalCause.EVICTED] if i >= 3 else [])
-        assert engine.stats.evictions == 17
+            assert len(removed) == (1 if i >= 3 else 0)
+            assert all(r.cause in (RemovalCause.EVICTED, RemovalCause.REJECTED) for r in removed)
+            assert f"k{i}" in engine, "the key just written was evicted"
+        assert engine.stats.evictions + engine.stats.rejections == 17
         assert len(engine.policy) == 3
+
+    def test_a_full_cache_makes_room_among_its_residents(self, name: str) -> None:
+        """Whatever the residents' history (every one read many times, as in a full
+        LFU cache), the key just written is stored and the next read hits."""
+        for size in (1, 2, 3, 10):
+            engine = CacheEngine(max_size=size, policy=name)
+            for i in range(size):
+                engine.set(f"old{i}", i, now=0.0)
+                for _ in range(5):
+                    engine.get(f"old{i}", now=0.0)
+            for i in range(3 * size):
+                removed = engine.set(f"new{i}", i, now=0.0)
+                assert [r.key for r in removed] != [f"new{i}"]
+                assert engine.get(f"new{i}", now=0.0) == i
 
     @settings(max_examples=max(100, settings.default.max_examples))
     @given(steps=st.lists(st.tuples(st.sampled_from(STEP_KINDS), st.integers(0, 7))))
@@ -236,17 +253,27 @@ def test_lfu_forgets_the_count_of_a_key_that_left() -> None:
     assert drain(policy) == ["a", "b"]
 
 
-def test_lfu_newcomer_loses_to_keys_already_used() -> None:
-    """An insert counts as one use: a full cache whose keys were all read evicts the
-    key just written."""
+def test_lfu_a_full_cache_of_used_keys_still_admits_the_newcomer() -> None:
+    """Room is made among the residents first: the least used of them leaves (oldest
+    among ties), and the key just written stays and hits."""
     engine = CacheEngine(max_size=2, policy="lfu")
     engine.set("a", 1, now=0.0)
     engine.set("b", 2, now=0.0)
     engine.get("a", now=0.0)
     engine.get("b", now=0.0)
     (removal,) = engine.set("c", 3, now=0.0)
-    assert removal.key == "c"
-    assert sorted(engine.keys()) == ["a", "b"]
+    assert removal.key == "a"
+    assert engine.get("c", now=0.0) == 3
+    (removal,) = engine.set("d", 4, now=0.0)
+    assert removal.key == "b"  # count 2, while "c" has 2 now too but reached it later
+
+
+def test_random_never_evicts_the_write_just_made() -> None:
+    for seed in range(50):
+        engine = CacheEngine(max_size=2, policy=RandomPolicy(seed))
+        for i in range(10):
+            engine.set(f"k{i}", i, now=0.0)
+            assert engine.get(f"k{i}", now=0.0) == i
 
 
 def test_fifo_ignores_reads_and_overwrites() -> None:
@@ -346,3 +373,25 @@ def test_a_policy_object_is_used_as_given() -> None:
 def test_unknown_policies_are_configuration_errors(bad: object) -> None:
     with pytest.raises(ConfigurationError):
         make_policy(bad)  # type: ignore[arg-type]
+
+
+STORE_POLICIES = [
+    name for name in POLICY_NAMES if isinstance(make_policy(name), OrderedStorePolicy)
+]
+
+
+@pytest.mark.parametrize("name", STORE_POLICIES)
+def test_an_ordered_store_is_the_tracked_keys_in_eviction_order(name: str) -> None:
+    """What an engine relies on when it keeps its values in the policy's store."""
+    policy = filled(name)
+    assert isinstance(policy, OrderedStorePolicy)
+    store = policy.ordered_store()
+    for key in ("k1", "k4", "k1"):
+        policy.record_access(key)
+        recorder = policy.access_recorder()
+        if recorder is not None:
+            assert recorder.__self__ is store  # type: ignore[attr-defined]
+    policy.record_remove("k2")
+    assert sorted(store) == sorted(set(KEYS) - {"k2"})
+    order = list(store)
+    assert drain(policy) == order

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pepperpy.caching.core import (
+    MAX_TTL,
     CacheError,
     InvalidTTLError,
     TTLTypeError,
@@ -40,7 +41,10 @@ def test_accepted_ttls(given_ttl: object, seconds: float | None) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [0, 0.0, -1, -0.5, math.nan, math.inf, -math.inf, timedelta(0), timedelta(seconds=-1)],
+    [
+        *(0, 0.0, -1, -0.5, math.nan, math.inf, -math.inf, timedelta(0), timedelta(seconds=-1)),
+        *(1e308, 9.3e15, 10**16, Fraction(10**20, 3)),
+    ],
 )
 def test_out_of_range_ttls_are_value_errors(bad: object) -> None:
     with pytest.raises(InvalidTTLError) as info:
@@ -49,6 +53,19 @@ def test_out_of_range_ttls_are_value_errors(bad: object) -> None:
     assert isinstance(info.value, CacheError)
     assert repr(bad) in str(info.value)
     assert "positive" in str(info.value)
+
+
+def test_the_longest_ttl_is_what_redis_can_hold() -> None:
+    """Redis adds the TTL in milliseconds to the epoch time in a signed 64-bit integer."""
+    assert normalize_ttl(MAX_TTL) == MAX_TTL
+    assert ttl_to_millis(MAX_TTL) + 2_000_000_000_000 < 2**63 - 1  # epoch ms past 2033
+    assert normalize_ttl(timedelta.max) == timedelta.max.total_seconds()
+    for too_long in (math.nextafter(MAX_TTL, math.inf), int(MAX_TTL) + 1, 10**400, 1e308):
+        with pytest.raises(InvalidTTLError, match=r"9\.2e15"):
+            normalize_ttl(too_long)
+    with pytest.raises(InvalidTTLError) as info:
+        normalize_ttl(10**400)
+    assert len(str(info.value)) < 300  # a huge int is not printed whole
 
 
 @pytest.mark.parametrize("bad", [True, False, "10", b"1", [1], Decimal("1"), object()])

@@ -23,7 +23,14 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from pepperpy.caching.core import CacheEngine
 from pepperpy.caching.core.entry import MISS, Removal
 from pepperpy.caching.core.vectors import IndexSettings, VectorIndex, VectorStore
-from pepperpy.caching.testing import AnyKeyModel, CacheModel, FIFOModel, LFUModel, LRUModel
+from pepperpy.caching.testing import (
+    AnyKeyModel,
+    CacheModel,
+    FIFOModel,
+    LFUModel,
+    LRUModel,
+    TinyLFUModel,
+)
 from pepperpy.caching.testing.models import PolicyModel
 
 DIM = 3
@@ -273,7 +280,7 @@ class TinyLFUStoreMachine(VectorStoreMachine):
     """W-TinyLFU may refuse a newcomer: the refused key must leave the index too."""
 
     policy = "tinylfu"
-    policy_model = AnyKeyModel
+    policy_model = TinyLFUModel
 
 
 class RandomStoreMachine(VectorStoreMachine):

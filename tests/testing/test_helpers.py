@@ -21,10 +21,14 @@ from pepperpy.caching.core import (
     MISS,
     CacheEngine,
     InvalidTTLError,
+    Removal,
+    RemovalCause,
     TTLTypeError,
     normalize_ttl,
 )
 from pepperpy.caching.testing import (
+    POLICY_MODELS,
+    AnyKeyModel,
     CacheEngineMachine,
     CacheModel,
     LRUModel,
@@ -249,3 +253,16 @@ def test_strategies_are_valid_hypothesis_strategies() -> None:
         assert isinstance(strategy, st.SearchStrategy)
     with pytest.raises(InvalidArgument):
         cache_keys(min_size=5, max_size=1).validate()
+
+
+@pytest.mark.parametrize("name", sorted(POLICY_MODELS))
+def test_every_model_refuses_the_eviction_of_the_key_being_written(name: str) -> None:
+    """Room is made before the newcomer joins: a cache that reports the key it is
+    writing as evicted fails against every model, the any-key model included."""
+    for model in (POLICY_MODELS[name](), AnyKeyModel()):
+        cache = CacheModel(max_size=2, policy=model)
+        cache.set("a", 1, 0.0)
+        cache.set("b", 2, 0.0)
+        newcomer = object()
+        with pytest.raises(AssertionError, match="key being written"):
+            cache.set("c", newcomer, 0.0, observed=[Removal("c", newcomer, RemovalCause.EVICTED)])

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 from ._lazy import load_lazy
 from ._version import __version__ as __version__
 from .core import (
+    MAX_TTL,
     MISS,
     POLICY_NAMES,
     TTL,
+    AdmissionPolicy,
     BackendError,
     BreakerState,
     BreakerStats,
@@ -37,6 +39,7 @@ from .core import (
     NearCache,
     NearStats,
     NotAnIntegerError,
+    OrderedStorePolicy,
     PickleSerializer,
     RandomPolicy,
     Removal,
@@ -65,9 +68,11 @@ if TYPE_CHECKING:
     from .migration import MigrationHelper
 
 __all__ = (
+    "MAX_TTL",
     "MISS",
     "POLICY_NAMES",
     "TTL",
+    "AdmissionPolicy",
     "BackendError",
     "BreakerState",
     "BreakerStats",
@@ -98,6 +103,7 @@ __all__ = (
     "NearStats",
     "NotAnIntegerError",
     "NumpySerializer",
+    "OrderedStorePolicy",
     "PickleSerializer",
     "RandomPolicy",
     "RedisCache",

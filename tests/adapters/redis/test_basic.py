@@ -14,6 +14,7 @@ import redis.asyncio
 
 from pepperpy.caching.adapters.redis import RedisCache
 from pepperpy.caching.core import (
+    MAX_TTL,
     ConfigurationError,
     InvalidKeyError,
     InvalidTTLError,
@@ -169,7 +170,7 @@ async def test_bad_input_leaves_redis_unchanged(
             await cache.set_many({"k": "after", 2: "x"})  # type: ignore[dict-item]
         with pytest.raises(InvalidKeyError):
             await cache.delete_many(["k", None])  # type: ignore[list-item]
-        for bad_ttl in (0, -1, float("nan"), float("inf"), timedelta(0)):
+        for bad_ttl in (0, -1, float("nan"), float("inf"), timedelta(0), 1e308, 9.3e15):
             with pytest.raises(InvalidTTLError):
                 await cache.set("k", "after", ttl=bad_ttl)
             with pytest.raises(InvalidTTLError):
@@ -185,6 +186,17 @@ async def test_bad_input_leaves_redis_unchanged(
         assert raw.pttl(f"{namespace}:k") == -1
         assert not raw.exists(f"{namespace}:other")
         assert await cache.get("k") == "before"
+
+
+async def test_the_longest_ttl_accepted_is_one_redis_holds(
+    redis_server: RedisServer, raw: redis.Redis, namespace: str
+) -> None:
+    async with cache_for(redis_server, namespace) as cache:
+        await cache.set("long", "v", ttl=MAX_TTL)
+        await cache.set_many({"many": "v"}, ttl=MAX_TTL)
+        assert raw.pttl(f"{namespace}:long") > 9e18
+        assert raw.pttl(f"{namespace}:many") > 9e18
+        assert await cache.get("long") == "v"
 
 
 async def test_unencodable_values_name_their_type(
@@ -232,6 +244,10 @@ def test_configuration_errors() -> None:
         RedisCache(url="redis://h:1/notadb")
     with pytest.raises(InvalidTTLError):
         RedisCache(default_ttl=0)
+    with pytest.raises(InvalidTTLError):
+        RedisCache(default_ttl=1e308)
+    with pytest.raises(InvalidTTLError):
+        RedisCache(default_ttl=9.3e15)
     with pytest.raises(ConfigurationError):
         RedisCache(startup_nodes=["nohostport"])
 

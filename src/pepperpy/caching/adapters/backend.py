@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 from anyio.abc import TaskGroup
 
 from ..core.entry import MISS, CacheStats
-from ..core.errors import InvalidKeyError
+from ..core.keys import check_keys
 from ..core.ttl import TTL, normalize_ttl
 from .loading import LoadState, load
 from .single_flight import Flight, single_flight
@@ -29,19 +29,6 @@ if TYPE_CHECKING:
 else:
     V = TypeVar("V")
 
-_ABSENT: Any = object()
-
-
-def check_keys(keys: Iterable[object]) -> list[str]:
-    """``keys`` as a list, after checking every one is a ``str`` (before any is used)."""
-    checked = list(keys)
-    for key in checked:
-        if not isinstance(key, str):
-            raise InvalidKeyError(
-                f"cache keys must be str; got {key!r} of type {type(key).__name__}"
-            )
-    return checked  # type: ignore[return-value]
-
 
 class CacheBackend(abc.ABC, Generic[V]):
     """What every cache offers: the same coroutine methods on every store and runtime.
@@ -55,8 +42,11 @@ class CacheBackend(abc.ABC, Generic[V]):
     ``None`` (the cache's default TTL, itself ``None`` = never expire unless set), a
     positive finite number of seconds, or a :class:`datetime.timedelta`.
 
-    Subclasses must call ``super().__init__()``.
+    Subclasses must call ``super().__init__()``. The base holds no ``__dict__``, so a
+    subclass that declares ``__slots__`` gets instances without one.
     """
+
+    __slots__ = ("_flights", "_loading", "_tasks")
 
     def __init__(self) -> None:
         self._flights: dict[str, Flight] = {}
@@ -148,8 +138,8 @@ class CacheBackend(abc.ABC, Generic[V]):
         """The hits among ``keys``, as a dict (misses are left out)."""
         found: dict[str, Any] = {}
         for key in keys:
-            value = await self.get(key, _ABSENT)
-            if value is not _ABSENT:
+            value = await self.get(key, MISS)
+            if value is not MISS:
                 found[key] = value
         return found
 

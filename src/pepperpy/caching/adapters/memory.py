@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any, Final, Self, TypeVar, final, overload
@@ -11,10 +12,11 @@ import anyio.abc
 
 from ..core.engine import CacheEngine
 from ..core.entry import MISS, CacheEntry, CacheStats, Removal
-from ..core.errors import ConfigurationError, InvalidKeyError
+from ..core.errors import ConfigurationError
+from ..core.keys import check_keys
 from ..core.policies import CachePolicy
 from ..core.ttl import TTL, normalize_ttl
-from .backend import CacheBackend, V, check_keys
+from .backend import CacheBackend, V
 from .clock import Clock, runtime_clock
 
 __all__ = ("MemoryCache", "RemovalListener")
@@ -48,6 +50,12 @@ class MemoryCache(CacheBackend[V]):
 
     Every method completes without yielding to the event loop, so each call is
     atomic with respect to other tasks.
+
+    ``copy.copy``, ``copy.deepcopy`` and ``pickle`` give an independent cache (see
+    :class:`~pepperpy.caching.CacheEngine` for what each copies) with the same
+    settings, ``clock`` and ``on_evict``; the copy is not entered (no background
+    reaper) and is bound to no event loop. Pickling needs a picklable ``clock`` and
+    ``on_evict``.
     """
 
     __slots__ = (
@@ -76,15 +84,36 @@ class MemoryCache(CacheBackend[V]):
             raise ConfigurationError(f"clock must be a callable or None; got {clock!r}")
         if on_evict is not None and not callable(on_evict):
             raise ConfigurationError(f"on_evict must be a callable or None; got {on_evict!r}")
-        self._engine = CacheEngine(max_size, policy, default_ttl)
-        self._get = self._engine.get
-        self._set = self._engine.set
-        self._timed = self._engine.default_ttl is not None
-        self._deadlines = self._engine.deadlines
+        # Without a listener nobody reads the removal records: the engine skips them.
+        engine = CacheEngine(max_size, policy, default_ttl, removals=on_evict is not None)
+        self._bind(engine, clock, on_evict)
+
+    def _bind(
+        self, engine: CacheEngine, clock: Clock | None, on_evict: RemovalListener | None
+    ) -> None:
+        self._engine = engine
+        self._get = engine.get
+        self._set = engine.set
+        self._timed = engine.default_ttl is not None
+        self._deadlines = engine.deadlines
         self._user_clock = clock
         self._clock: Clock | None = clock
         self._on_evict = on_evict
         self._reaper: anyio.abc.TaskGroup | None = None
+
+    # -- copies and pickling ---------------------------------------------------------
+
+    def __copy__(self) -> MemoryCache:
+        """An independent cache over a copy of the engine (the same value objects)."""
+        return _rebuild(copy.copy(self._engine), self._user_clock, self._on_evict)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> MemoryCache:
+        """An independent cache over a deep copy of the engine (copies of the values)."""
+        return _rebuild(copy.deepcopy(self._engine, memo), self._user_clock, self._on_evict)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the engine and the settings; never the reaper or a bound clock."""
+        return (_rebuild, (self._engine, self._user_clock, self._on_evict))
 
     # -- the hot path ----------------------------------------------------------------
 
@@ -123,8 +152,6 @@ class MemoryCache(CacheBackend[V]):
 
     async def delete_prefix(self, prefix: str) -> int:
         """Remove every key that starts with ``prefix`` (matched literally)."""
-        if not isinstance(prefix, str):
-            raise InvalidKeyError(f"prefix must be str; got {type(prefix).__name__}")
         return self._engine.delete_prefix(prefix)
 
     async def ttl(self, key: str) -> float | None:
@@ -177,15 +204,18 @@ class MemoryCache(CacheBackend[V]):
 
     @property
     def stats(self) -> CacheStats:
-        """Counters; ``size`` counts the entries that have not expired."""
-        self._reclaim()
-        return self._engine.stats
+        """Counters; ``size`` counts the entries that have not expired. Only reads:
+        expired entries are reclaimed by writes and the reaper, never here."""
+        if not self._deadlines:
+            return self._engine.stats
+        return self._engine.stats_at(self._now())
 
     @property
     def size(self) -> int:
-        """How many live entries the cache holds."""
-        self._reclaim()
-        return len(self._engine)
+        """How many live entries the cache holds (only reads, as :attr:`stats`)."""
+        if not self._deadlines:
+            return len(self._engine)
+        return self._engine.live_size(self._now())
 
     @property
     def hit_ratio(self) -> float:
@@ -250,12 +280,6 @@ class MemoryCache(CacheBackend[V]):
             except Exception:
                 _log.exception("on_evict listener failed for key %r", removal.key)
 
-    def _reclaim(self) -> None:
-        if self._deadlines:
-            removed = self._engine.expire(self._now())
-            if removed:
-                self._report(removed)
-
     async def _reap_forever(self) -> None:
         """Reclaim entries as they expire, in batches, until cancelled."""
         engine = self._engine
@@ -271,3 +295,13 @@ class MemoryCache(CacheBackend[V]):
             if removed:
                 self._report(removed)
             await anyio.lowlevel.checkpoint()
+
+
+def _rebuild(
+    engine: CacheEngine, clock: Clock | None, on_evict: RemovalListener | None
+) -> MemoryCache:
+    """A MemoryCache over ``engine`` (copies and unpickling)."""
+    cache = MemoryCache.__new__(MemoryCache)
+    CacheBackend.__init__(cache)
+    cache._bind(engine, clock, on_evict)
+    return cache

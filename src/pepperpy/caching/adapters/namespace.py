@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
-from typing import Any, Final, TypeVar, final, overload
+from typing import Any, TypeVar, final, overload
 
 from ..core.entry import MISS, CacheStats
 from ..core.errors import ConfigurationError
+from ..core.keys import SEPARATOR, check_keys, validate_namespace
 from ..core.loading import check_tags
 from ..core.ttl import TTL
-from .backend import CacheBackend, V, check_keys
+from .backend import CacheBackend, V
 
-__all__ = ("SEPARATOR", "Cache", "check_namespace")
-
-SEPARATOR: Final = ":"
-"""Joins a namespace and a key: namespace ``users`` stores key ``1`` as ``users:1``."""
-
-_ABSENT: Any = object()
+__all__ = ("SEPARATOR", "Cache")
 
 T = TypeVar("T")
 D = TypeVar("D")
-
-
-def check_namespace(namespace: object) -> str:
-    """``namespace`` if it is usable: a non-empty ``str`` without the separator."""
-    if not isinstance(namespace, str):
-        raise ConfigurationError(f"namespace must be a str; got {type(namespace).__name__}")
-    if not namespace or SEPARATOR in namespace:
-        raise ConfigurationError(
-            f"namespace must be non-empty and must not contain {SEPARATOR!r}; got {namespace!r}"
-        )
-    return namespace
 
 
 @final
@@ -54,7 +39,7 @@ class Cache(CacheBackend[V]):
             raise ConfigurationError(
                 f"backend must be a CacheBackend; got {type(backend).__name__}"
             )
-        self._namespace = check_namespace(namespace)
+        self._namespace = validate_namespace(namespace)
         self._backend = backend
         self._prefix = namespace + SEPARATOR
         self._hits = 0
@@ -87,8 +72,8 @@ class Cache(CacheBackend[V]):
 
     async def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key`` in this namespace, or ``default``."""
-        value = await self._backend.get(self._full(key), _ABSENT)
-        if value is _ABSENT:
+        value = await self._backend.get(self._full(key), MISS)
+        if value is MISS:
             self._misses += 1
             return default
         self._hits += 1

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 
+from ..core.entry import MISS
 from ..core.ttl import TTL
 
 if TYPE_CHECKING:
@@ -17,8 +18,6 @@ __all__ = ("Flight", "single_flight")
 
 T = TypeVar("T")
 
-_ABSENT: Any = object()
-
 
 class Flight:
     """One factory call in progress, and how it ended, for the callers waiting on it."""
@@ -27,13 +26,13 @@ class Flight:
 
     def __init__(self) -> None:
         self.done = anyio.Event()
-        self.value: Any = _ABSENT
+        self.value: Any = MISS
         self.error: BaseException | None = None
 
     @property
     def has_value(self) -> bool:
         """Whether the flight ended with a value (not an error, nor a cancelled owner)."""
-        return self.value is not _ABSENT
+        return self.value is not MISS
 
 
 async def single_flight(
@@ -57,21 +56,21 @@ async def single_flight(
     ``factory`` runs except the flight.
     """
     while True:
-        value = await cache.get(key, _ABSENT)
-        if value is not _ABSENT:
+        value = await cache.get(key, MISS)
+        if value is not MISS:
             return cast(T, value)
         flight = flights.get(key)
         if flight is not None:
             await flight.done.wait()
             if flight.error is not None:
                 raise flight.error
-            if flight.value is not _ABSENT:
+            if flight.value is not MISS:
                 return cast(T, flight.value)
             continue  # the owner was cancelled: look again, perhaps take over
         flight = flights[key] = Flight()
         try:
-            result = await cache.get(key, _ABSENT)
-            if result is _ABSENT:
+            result = await cache.get(key, MISS)
+            if result is MISS:
                 if run is None:
                     result = factory()
                     if inspect.isawaitable(result):

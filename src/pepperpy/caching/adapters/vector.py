@@ -23,10 +23,11 @@ import numpy.typing as npt
 from ..core.engine import CacheEngine
 from ..core.entry import MISS, CacheStats
 from ..core.errors import ConfigurationError
+from ..core.keys import check_keys
 from ..core.policies import CachePolicy
 from ..core.ttl import TTL
 from ..core.vectors import IndexSettings, IndexStats, SimilarityResult, VectorIndex, VectorStore
-from .backend import CacheBackend, check_keys
+from .backend import CacheBackend
 from .clock import runtime_clock
 from .vector_files import read_snapshot, write_snapshot
 
@@ -81,6 +82,8 @@ class VectorCache(CacheBackend):
     than one, the graph built by a batch depends on thread timing). ``index`` tunes
     the graph, the storage dtype, exact search and churn (:class:`IndexSettings`).
     """
+
+    __slots__ = ("_clock", "_deadlines", "_lock", "_store", "_timed")
 
     def __init__(
         self,
@@ -347,16 +350,18 @@ class VectorCache(CacheBackend):
 
     @property
     def stats(self) -> CacheStats:
-        """Counters now; ``size`` counts live (unexpired) vectors (while a batch runs in
-        a worker thread, it may still count vectors that expired during it)."""
-        self._reclaim_now()
-        return self._store.stats
+        """Counters now; ``size`` counts live (unexpired) vectors. Only reads: expired
+        vectors are reclaimed by the cache's own calls, never here."""
+        if not self._deadlines:
+            return self._store.stats
+        return self._store.stats_at(self._read_clock())
 
     @property
     def size(self) -> int:
-        """Live (unexpired) vectors (see :attr:`stats` about batches in progress)."""
-        self._reclaim_now()
-        return len(self._store)
+        """Live (unexpired) vectors (only reads, as :attr:`stats`)."""
+        if not self._deadlines:
+            return len(self._store)
+        return self._store.live_size(self._read_clock())
 
     @property
     def hit_ratio(self) -> float:
@@ -442,11 +447,6 @@ class VectorCache(CacheBackend):
             if len(store.expire(now, _CHUNK)) == _CHUNK:
                 await anyio.lowlevel.checkpoint()
         return now
-
-    def _reclaim_now(self) -> None:
-        """Reclaim expired vectors from synchronous code, if the store is free."""
-        if self._deadlines and not self._lock.locked():
-            self._store.expire(self._read_clock())
 
     async def _maintain(self) -> None:
         """Do the rebuild or recall check that a write made due."""

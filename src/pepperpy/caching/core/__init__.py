@@ -27,11 +27,13 @@ from .loading import BreakerState, BreakerStats, CircuitBreaker
 from .near import NearCache
 from .policies import (
     POLICY_NAMES,
+    AdmissionPolicy,
     CachePolicy,
     CapacityAwarePolicy,
     FIFOPolicy,
     LFUPolicy,
     LRUPolicy,
+    OrderedStorePolicy,
     RandomPolicy,
     S3FIFOPolicy,
     SIEVEPolicy,
@@ -47,7 +49,7 @@ from .serializers import (
     StringSerializer,
     resolve_serializer,
 )
-from .ttl import TTL, deadline, normalize_ttl, remaining, ttl_to_millis
+from .ttl import MAX_TTL, TTL, deadline, normalize_ttl, remaining, ttl_to_millis
 
 COMPILED: bool = (_engine.__file__ or "").endswith(tuple(_EXTENSION_SUFFIXES))
 """Whether the compiled build of the core is loaded (``False``: the pure-Python one).
@@ -59,10 +61,12 @@ present at install time; both builds run the same source and pass the same tests
 
 __all__ = (
     "COMPILED",
+    "MAX_TTL",
     "MISS",
     "POLICY_NAMES",
     "SERIALIZER_NAMES",
     "TTL",
+    "AdmissionPolicy",
     "BackendError",
     "BreakerState",
     "BreakerStats",
@@ -86,6 +90,7 @@ __all__ = (
     "NearCache",
     "NearStats",
     "NotAnIntegerError",
+    "OrderedStorePolicy",
     "PickleSerializer",
     "RandomPolicy",
     "Removal",

@@ -7,14 +7,24 @@ engine next has work to do.
 
 from __future__ import annotations
 
+import copy
 import heapq
+from collections import OrderedDict
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final, final
 
 from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
-from .errors import ConfigurationError, InvalidKeyError
-from .policies import CachePolicy, CapacityAwarePolicy, make_policy
+from .errors import CacheError, ConfigurationError
+from .keys import bad_key, check_prefix
+from .policies import (
+    AdmissionPolicy,
+    CachePolicy,
+    CapacityAwarePolicy,
+    OrderedStorePolicy,
+    check_capacity,
+    make_policy,
+)
 from .ttl import TTL, normalize_ttl, remaining
 
 __all__ = ("CacheEngine",)
@@ -22,6 +32,7 @@ __all__ = ("CacheEngine",)
 _NO_REMOVALS: Final[tuple[Removal, ...]] = ()
 _EVICTED: Final = RemovalCause.EVICTED
 _EXPIRED: Final = RemovalCause.EXPIRED
+_REJECTED: Final = RemovalCause.REJECTED
 # Removal's own __new__ is a Python function; tuple.__new__ builds the same record
 # without that frame, which matters on the eviction path.
 _new_removal: Final = tuple.__new__
@@ -30,29 +41,32 @@ _RECLAIM_PER_WRITE: Final = 2
 backlog of expired entries shrinks even when nothing else calls :meth:`expire`."""
 
 
-def _check_max_size(max_size: object) -> int | None:
-    if max_size is None:
-        return None
-    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
-        raise ConfigurationError(f"max_size must be a positive int or None; got {max_size!r}")
-    return max_size
-
-
 @final
 class CacheEngine:
     """A synchronous, deterministic cache: the core that every in-process cache drives.
 
     ``max_size`` bounds the number of entries (``None``: unbounded); ``policy`` chooses
     what to evict (a :class:`CachePolicy` or a name such as ``"lru"``); ``default_ttl``
-    applies to writes that give no TTL.
+    applies to writes that give no TTL. With ``removals=False`` writes and
+    :meth:`expire` return the empty tuple instead of what they removed (the counters
+    still count it): a caller with no one to tell saves building the records.
 
     Reads return the value or :data:`MISS`. An expired entry is a miss as soon as its
     deadline is reached (``expires_at <= now``); it stays in memory until a write or
     :meth:`expire` reclaims it, and each reclaimed entry comes back as a
     :class:`Removal`, as does each eviction, so the caller can report them.
+
+    Where the policy keeps its order in one ``OrderedDict`` (LRU, FIFO: an
+    :class:`~pepperpy.caching.OrderedStorePolicy`), the engine keeps the values in that
+    same dict, so each call touches one dict. :data:`MISS` itself cannot be stored.
+
+    ``copy.copy``, ``copy.deepcopy`` and ``pickle`` give an independent engine: its
+    own entries, deadlines, policy state and counters (a shallow copy shares the
+    stored values themselves, as ``dict.copy`` does; a deep copy copies them too).
     """
 
     __slots__ = (
+        "_admission",
         "_deadlines",
         "_deadlines_view",
         "_default_ttl",
@@ -63,7 +77,10 @@ class CacheEngine:
         "_max_size",
         "_misses",
         "_on_hit",
+        "_ordered",
         "_policy",
+        "_quiet",
+        "_rejections",
         "_values",
     )
 
@@ -72,24 +89,46 @@ class CacheEngine:
         max_size: int | None = None,
         policy: CachePolicy | str = "lru",
         default_ttl: TTL = None,
+        *,
+        removals: bool = True,
     ) -> None:
-        self._max_size = _check_max_size(max_size)
-        self._default_ttl = normalize_ttl(default_ttl)
-        self._policy = make_policy(policy)
-        if len(self._policy):
+        max_size = check_capacity(max_size)
+        seconds = normalize_ttl(default_ttl)
+        chosen = make_policy(policy)
+        if len(chosen):
             raise ConfigurationError("the policy already tracks keys: give each cache its own")
-        if isinstance(self._policy, CapacityAwarePolicy):
-            self._policy.bind_capacity(self._max_size)
-        self._on_hit = self._policy.access_recorder()
-        self._values: dict[str, Any] = {}
-        self._deadlines: dict[str, float] = {}
-        self._deadlines_view: Mapping[str, float] = MappingProxyType(self._deadlines)
+        if isinstance(chosen, CapacityAwarePolicy):
+            chosen.bind_capacity(max_size)
         # (deadline, key) pairs; a pair is stale once _deadlines disagrees with it.
-        self._heap: list[tuple[float, str]] = []
-        self._hits = 0
-        self._misses = 0
-        self._evictions = 0
-        self._expirations = 0
+        self._restore(max_size, seconds, chosen, {}, {}, [], (0, 0, 0, 0, 0), removals)
+
+    def _restore(
+        self,
+        max_size: int | None,
+        default_ttl: float | None,
+        policy: CachePolicy,
+        values: dict[str, Any],
+        deadlines: dict[str, float],
+        heap: list[tuple[float, str]],
+        counters: tuple[int, int, int, int, int],
+        removals: bool,
+    ) -> None:
+        """Set every field from the engine's state; the derived ones are made afresh.
+
+        With a policy that offers its ordered store, ``values`` is that store."""
+        self._quiet = not removals
+        self._max_size = max_size
+        self._default_ttl = default_ttl
+        self._policy = policy
+        self._on_hit = policy.access_recorder()
+        self._admission = policy.last_rejected if isinstance(policy, AdmissionPolicy) else None
+        ordered = policy.ordered_store() if isinstance(policy, OrderedStorePolicy) else None
+        self._ordered: OrderedDict[str, Any] | None = ordered
+        self._values: dict[str, Any] = values if ordered is None else ordered
+        self._deadlines: dict[str, float] = deadlines
+        self._deadlines_view: Mapping[str, float] = MappingProxyType(deadlines)
+        self._heap: list[tuple[float, str]] = heap
+        self._hits, self._misses, self._evictions, self._expirations, self._rejections = counters
 
     # -- reads ---------------------------------------------------------------------
 
@@ -98,23 +137,23 @@ class CacheEngine:
 
         ``now`` matters only for keys that have a TTL (see :attr:`deadlines`).
         """
-        values = self._values
         try:
-            found = key in values
+            value = self._values.get(key, MISS)
         except TypeError:
-            raise InvalidKeyError(_bad_key(key)) from None
-        if found:
+            raise bad_key(key) from None
+        if value is not MISS:
             if self._deadlines:
                 expires_at = self._deadlines.get(key)
                 if expires_at is not None and expires_at <= now:
                     self._misses += 1
                     return MISS
-            if self._on_hit is not None:
-                self._on_hit(key)
+            on_hit = self._on_hit
+            if on_hit is not None:
+                on_hit(key)
             self._hits += 1
-            return values[key]
+            return value
         if not isinstance(key, str):
-            raise InvalidKeyError(_bad_key(key))
+            raise bad_key(key)
         self._misses += 1
         return MISS
 
@@ -148,16 +187,20 @@ class CacheEngine:
     def set(self, key: str, value: Any, now: float, ttl: TTL = None) -> tuple[Removal, ...]:
         """Store ``value`` under ``key``; ``ttl=None`` means the engine's default TTL.
 
-        Returns what the write removed: at most one eviction, plus expired entries it
-        reclaimed on the way (usually nothing: the shared empty tuple).
+        Returns what the write removed: at most one eviction (or rejection), or the
+        expired entries it reclaimed on the way (usually nothing: the shared empty
+        tuple). A full cache makes room among the entries it holds before the new key
+        joins, so the key just written is never the one that leaves.
         """
+        if value is MISS:
+            raise CacheError("MISS is the engine's answer for 'no value'; it cannot be stored")
         seconds = self._default_ttl if ttl is None else normalize_ttl(ttl)
         values = self._values
         deadlines = self._deadlines
         try:
             present = key in values
         except TypeError:
-            raise InvalidKeyError(_bad_key(key)) from None
+            raise bad_key(key) from None
         if present and not (deadlines and key in deadlines and deadlines[key] <= now):
             values[key] = value
             if self._on_hit is not None:
@@ -168,15 +211,37 @@ class CacheEngine:
                 deadlines.pop(key, None)
             return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
         if not isinstance(key, str):
-            raise InvalidKeyError(_bad_key(key))
+            raise bad_key(key)
         if present:
             self._drop(key)  # expired: the new value starts afresh
+        max_size = self._max_size
+        if max_size is not None and len(values) >= max_size:
+            ordered = self._ordered
+            heap = self._heap
+            if ordered is None or (heap and heap[0][0] <= now):
+                removed = self._make_room(now)
+            else:
+                # The usual eviction, inline: the store's first key is the victim.
+                victim, old = ordered.popitem(last=False)
+                if deadlines:
+                    deadlines.pop(victim, None)
+                self._evictions += 1
+                removed = (
+                    _NO_REMOVALS
+                    if self._quiet
+                    else (_new_removal(Removal, (victim, old, _EVICTED)),)
+                )
+            values[key] = value
+            if ordered is None:
+                self._policy.record_insert(key)
+            if seconds is not None:
+                self._set_deadline(key, now + seconds)
+            return removed
         values[key] = value
-        self._policy.record_insert(key)
+        if self._ordered is None:
+            self._policy.record_insert(key)
         if seconds is not None:
             self._set_deadline(key, now + seconds)
-        if self._max_size is not None and len(values) > self._max_size:
-            return self._make_room(now)
         return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
 
     def delete(self, key: str, now: float) -> bool:
@@ -192,8 +257,7 @@ class CacheEngine:
 
         Expired entries not yet reclaimed are removed (and counted) too.
         """
-        if not isinstance(prefix, str):
-            raise InvalidKeyError(f"a key prefix must be str; got {type(prefix).__name__}")
+        check_prefix(prefix)
         doomed = [key for key in self._values if key.startswith(prefix)]
         for key in doomed:
             self._drop(key)
@@ -246,11 +310,52 @@ class CacheEngine:
             size=len(self._values),
             evictions=self._evictions,
             expirations=self._expirations,
+            rejections=self._rejections,
+        )
+
+    def live_size(self, now: float) -> int:
+        """Entries live at ``now``. Reclaims nothing, changes nothing.
+
+        Walks only the part of the deadline heap that is due, so it costs time in
+        proportion to the expired entries not yet reclaimed, not to the cache size.
+        """
+        heap = self._heap
+        if not heap or heap[0][0] > now:
+            return len(self._values)
+        deadlines = self._deadlines
+        expired: set[str] = set()
+        pending = [0]
+        size = len(heap)
+        while pending:
+            at = pending.pop()
+            expires_at, key = heap[at]
+            if expires_at > now:
+                continue  # a min-heap: nothing below this pair is due either
+            if deadlines.get(key) == expires_at:
+                expired.add(key)
+            child = 2 * at + 1
+            if child < size:
+                pending.append(child)
+                if child + 1 < size:
+                    pending.append(child + 1)
+        return len(self._values) - len(expired)
+
+    def stats_at(self, now: float) -> CacheStats:
+        """The counters, with ``size`` counting the entries live at ``now``. Reclaims
+        nothing, changes nothing."""
+        return CacheStats(
+            hits=self._hits,
+            misses=self._misses,
+            size=self.live_size(now),
+            evictions=self._evictions,
+            expirations=self._expirations,
+            rejections=self._rejections,
         )
 
     def reset_stats(self) -> None:
-        """Zero the hit, miss, eviction and expiration counters."""
+        """Zero the hit, miss, eviction, expiration and rejection counters."""
         self._hits = self._misses = self._evictions = self._expirations = 0
+        self._rejections = 0
 
     @property
     def max_size(self) -> int | None:
@@ -284,6 +389,62 @@ class CacheEngine:
             f"stored={len(self._values)})"
         )
 
+    # -- copies and pickling -------------------------------------------------------
+
+    def _state(
+        self,
+    ) -> tuple[
+        int | None,
+        float | None,
+        CachePolicy,
+        dict[str, Any],
+        dict[str, float],
+        list[tuple[float, str]],
+        tuple[int, int, int, int, int],
+        bool,
+    ]:
+        counters = (self._hits, self._misses, self._evictions, self._expirations)
+        return (
+            self._max_size,
+            self._default_ttl,
+            self._policy,
+            self._values,
+            self._deadlines,
+            self._heap,
+            (*counters, self._rejections),
+            not self._quiet,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the state, never the derived views and bound methods."""
+        return (_unpickle_engine, self._state())
+
+    def __copy__(self) -> CacheEngine:
+        """An independent engine holding the same value objects."""
+        max_size, default_ttl, policy, values, deadlines, heap, counters, removals = self._state()
+        clone = CacheEngine.__new__(CacheEngine)
+        # A policy may hold the values (its ordered store): the memo keeps them as they
+        # are while the policy's own structures are copied.
+        shared: dict[int, Any] = {id(value): value for value in values.values()}
+        clone._restore(
+            max_size,
+            default_ttl,
+            copy.deepcopy(policy, shared),
+            dict(values),
+            dict(deadlines),
+            list(heap),
+            counters,
+            removals,
+        )
+        return clone
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CacheEngine:
+        """An independent engine holding copies of the values."""
+        clone = CacheEngine.__new__(CacheEngine)
+        memo[id(self)] = clone
+        clone._restore(*copy.deepcopy(self._state(), memo))
+        return clone
+
     # -- internals -----------------------------------------------------------------
 
     def _stored(self, key: str) -> bool:
@@ -291,9 +452,9 @@ class CacheEngine:
         try:
             found = key in self._values
         except TypeError:
-            raise InvalidKeyError(_bad_key(key)) from None
+            raise bad_key(key) from None
         if not found and not isinstance(key, str):
-            raise InvalidKeyError(_bad_key(key))
+            raise bad_key(key)
         return found
 
     def _live(self, key: str, now: float) -> bool:
@@ -316,7 +477,8 @@ class CacheEngine:
         """Forget ``key`` everywhere; its heap pair goes stale. Returns the value."""
         value = self._values.pop(key)
         self._deadlines.pop(key, None)
-        self._policy.record_remove(key)
+        if self._ordered is None:
+            self._policy.record_remove(key)
         return value
 
     def _reclaim(self, now: float, limit: int | None) -> tuple[Removal, ...]:
@@ -331,21 +493,42 @@ class CacheEngine:
         if not removed:
             return _NO_REMOVALS
         self._expirations += len(removed)
-        return tuple(removed)
+        return _NO_REMOVALS if self._quiet else tuple(removed)
 
     def _make_room(self, now: float) -> tuple[Removal, ...]:
-        """The cache holds one entry too many: reclaim expired entries, else evict."""
+        """The cache is full and a key is about to join: reclaim expired entries, else
+        evict one that is stored now."""
         if self._heap and self._heap[0][0] <= now:
+            expirations = self._expirations
             removed = self._reclaim(now, _RECLAIM_PER_WRITE)
-            if removed:
+            if self._expirations != expirations:
                 return removed
-        victim = self._policy.pop_victim()
-        value = self._values.pop(victim)
+        if self._ordered is not None:
+            victim, value = self._ordered.popitem(last=False)
+        else:
+            victim = self._policy.pop_victim()
+            value = self._values.pop(victim)
         if self._deadlines:
             self._deadlines.pop(victim, None)
-        self._evictions += 1
-        return (_new_removal(Removal, (victim, value, _EVICTED)),)
+        cause = _EVICTED
+        if self._admission is not None and self._admission():
+            self._rejections += 1
+            cause = _REJECTED
+        else:
+            self._evictions += 1
+        return _NO_REMOVALS if self._quiet else (_new_removal(Removal, (victim, value, cause)),)
 
 
-def _bad_key(key: object) -> str:
-    return f"cache keys must be str; got {key!r} of type {type(key).__name__}"
+def _unpickle_engine(
+    max_size: int | None,
+    default_ttl: float | None,
+    policy: CachePolicy,
+    values: dict[str, Any],
+    deadlines: dict[str, float],
+    heap: list[tuple[float, str]],
+    counters: tuple[int, int, int, int, int],
+    removals: bool,
+) -> CacheEngine:
+    engine = CacheEngine.__new__(CacheEngine)
+    engine._restore(max_size, default_ttl, policy, values, deadlines, heap, counters, removals)
+    return engine

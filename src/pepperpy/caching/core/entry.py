@@ -41,6 +41,9 @@ class RemovalCause(enum.Enum):
     """The cache was full and the eviction policy chose this entry."""
     EXPIRED = "expired"
     """The entry's TTL ran out."""
+    REJECTED = "rejected"
+    """An admission filter (W-TinyLFU's) refused to keep the entry when the cache had
+    to shed one: it was used less often than the entry it competed with."""
 
 
 @final
@@ -125,6 +128,8 @@ class CacheStats:
     failed_reads: int = 0
     failed_writes: int = 0
     breaker: BreakerStats | None = None
+    rejections: int = 0
+    """Entries an admission filter refused (W-TinyLFU); not counted as evictions."""
 
     @property
     def lookups(self) -> int:

@@ -94,11 +94,13 @@ def replay_bytes(
             missed_bytes += size
             if size > max_bytes:
                 continue  # larger than the whole cache: not stored, evicts nothing
+            # Room is made among the residents before the newcomer joins, as the
+            # engine does: a policy never evicts the object being stored.
+            while used + size > max_bytes:
+                used -= held.pop(pop_victim())
             held[key] = size
             used += size
             insert(key)
-            while used > max_bytes:
-                used -= held.pop(pop_victim())
         if progress is not None:
             progress(stop - start)
     return ByteReplay(misses, missed_bytes)

@@ -20,6 +20,9 @@ from .models import (
     LFUModel,
     LRUModel,
     PolicyModel,
+    S3FIFOModel,
+    SIEVEModel,
+    TinyLFUModel,
 )
 from .workload import CacheLike, Operation, OperationKind, replay
 
@@ -47,6 +50,9 @@ __all__ = (
     "Operation",
     "OperationKind",
     "PolicyModel",
+    "S3FIFOModel",
+    "SIEVEModel",
+    "TinyLFUModel",
     "cache_keys",
     "cache_values",
     "invalid_ttls",

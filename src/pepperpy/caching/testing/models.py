@@ -9,17 +9,23 @@ Where the real thing is allowed to choose (a random policy picks any key; entrie
 that expire at the same instant may be reclaimed in any order), the model does not
 guess: it takes the choice the engine reported through ``observed=``, after checking
 that the choice was allowed. A wrong choice is then caught by comparing the two.
+
+A full cache makes room among the keys it holds *before* the new key joins, so no
+model ever lets the key being written be the one that leaves: a policy that evicts
+its newcomer fails against every model, :class:`AnyKeyModel` included.
 """
 
 from __future__ import annotations
 
 import abc
+import copy
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any, Final, final
 
 from ..core.entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
+from ..core.policies.frequency_sketch import FrequencySketch
 from ..core.ttl import TTL
 
 __all__ = (
@@ -30,6 +36,9 @@ __all__ = (
     "LFUModel",
     "LRUModel",
     "PolicyModel",
+    "S3FIFOModel",
+    "SIEVEModel",
+    "TinyLFUModel",
 )
 
 _RECLAIM_PER_WRITE: Final = 2
@@ -40,13 +49,20 @@ class PolicyModel(abc.ABC):
 
     It hears what the engine tells a :class:`~pepperpy.caching.CachePolicy`
     (:meth:`insert`, :meth:`access`, :meth:`remove`, :meth:`clear`) and says which key
-    must leave next (:meth:`victim`). :meth:`evict` is how the victim actually leaves.
+    must leave next (:meth:`victim`). :meth:`evict` is how the victim actually leaves;
+    it is called when the cache is full, *before* the newcomer is inserted.
+    :attr:`rejected` says whether the last eviction was an admission filter's refusal.
     Subclass it to check a policy of your own with
     :class:`~pepperpy.caching.testing.CacheEngineMachine`.
     """
 
     def __init__(self) -> None:
         self._keys: list[str] = []
+        self.rejected = False
+        """Whether the last :meth:`evict` was a refusal by an admission filter."""
+
+    def bind_capacity(self, max_size: int | None) -> None:  # noqa: B027 - most ignore it
+        """The cache's ``max_size``, given once before any insert. Nothing by default."""
 
     def insert(self, key: str) -> None:
         """``key`` was added to the cache."""
@@ -72,13 +88,25 @@ class PolicyModel(abc.ABC):
 
         The observed key is followed only when :meth:`victim` leaves the choice open
         and the key is tracked; otherwise the model keeps its own answer, so a wrong
-        choice shows up as a difference from the real policy.
+        choice shows up as a difference from the real policy. An observed key that is
+        not tracked (the key being written, which joins only after the room is made)
+        fails at once.
         """
+        self.check_tracked(observed)
         expected = self.victim()
         if expected is None:
-            expected = observed if observed in self._keys else self._keys[0]
+            expected = observed if observed is not None else self._keys[0]
         self.remove(expected)
         return expected
+
+    def check_tracked(self, observed: str | None) -> None:
+        """Fail (AssertionError) if the policy evicted ``observed``, a key it does not
+        hold, such as the key being written (it joins after the room is made)."""
+        if observed is not None and observed not in self._keys:
+            raise AssertionError(
+                f"the policy evicted {observed!r}, which is not among the keys it holds: "
+                "the key being written must never be the one that leaves"
+            )
 
     def keys(self) -> list[str]:
         """The tracked keys, oldest insert first."""
@@ -170,8 +198,277 @@ class AnyKeyModel(PolicyModel):
         """``None``: every tracked key is an acceptable victim."""
 
 
+@final
+class SIEVEModel(PolicyModel):
+    """SIEVE (Zhang et al., NSDI 2024) on a plain list, oldest first.
+
+    A hit marks the key visited. The hand points at a key (``None``: the oldest); to
+    evict, it moves toward newer keys, clearing marks, wrapping to the oldest past the
+    newest, and the first unvisited key leaves; the hand stays on the key after it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._visited: set[str] = set()
+        self._hand: str | None = None
+
+    def access(self, key: str) -> None:
+        """Mark ``key`` visited."""
+        self._visited.add(key)
+
+    def remove(self, key: str) -> None:
+        """Forget ``key``; a hand pointing at it moves on to the next newer key."""
+        if key == self._hand:
+            self._hand = self._newer(key)
+        super().remove(key)
+        self._visited.discard(key)
+
+    def clear(self) -> None:
+        """Forget every key and mark."""
+        super().clear()
+        self._visited.clear()
+        self._hand = None
+
+    def _newer(self, key: str) -> str | None:
+        position = self._keys.index(key) + 1
+        return self._keys[position] if position < len(self._keys) else None
+
+    def victim(self) -> str | None:
+        """The key the hand stops at (worked out on a copy: sweeping clears marks)."""
+        if not self._keys:
+            return None
+        return copy.deepcopy(self).evict(None)
+
+    def evict(self, observed: str | None) -> str:
+        """Sweep from the hand, clearing marks; the first unvisited key leaves."""
+        self.check_tracked(observed)
+        key = self._hand if self._hand is not None else self._keys[0]
+        while key in self._visited:
+            self._visited.discard(key)
+            newer = self._newer(key)
+            key = newer if newer is not None else self._keys[0]
+        self._hand = key
+        self.remove(key)
+        return key
+
+
+_S3FIFO_SMALL_SHARE: Final = 0.1
+
+
+@final
+class S3FIFOModel(PolicyModel):
+    """S3-FIFO (Yang et al., SOSP 2023) as libCacheSim runs it, on plain lists.
+
+    New keys join the small queue (10% of the capacity); a key the ghost remembers
+    joins the main queue, and so does a key that finds the small queue full before the
+    first eviction. Hits count up to 3. To evict: if the main queue is over its share
+    or the small queue is empty, the main queue's oldest key leaves if its count is
+    zero, else goes to the back with one less; otherwise the small queue's oldest key
+    moves to main if it was hit, else leaves and is remembered by the ghost (which
+    holds as many keys as the main queue's share, oldest forgotten first). Without a
+    capacity, each eviction takes the number of keys held as the capacity.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.capacity: int | None = None
+        self.small: list[str] = []
+        self.main: list[str] = []
+        self.ghost: list[str] = []
+        self.counts: dict[str, int] = {}
+        self._evicted = False
+        self._ghost_size = 0
+
+    @staticmethod
+    def _small_share(capacity: int) -> int:
+        return max(1, int(capacity * _S3FIFO_SMALL_SHARE))
+
+    def bind_capacity(self, max_size: int | None) -> None:
+        """Size the queues for ``max_size`` keys."""
+        self.capacity = max_size
+        if max_size is not None:
+            self._ghost_size = max_size - self._small_share(max_size)
+
+    def insert(self, key: str) -> None:
+        """Queue ``key`` (see the class documentation)."""
+        super().insert(key)
+        self.counts[key] = 0
+        capacity = self.capacity
+        if key in self.ghost:
+            self.ghost.remove(key)
+            self.main.append(key)
+        elif capacity is None or self._evicted or len(self.small) < self._small_share(capacity):
+            self.small.append(key)
+        else:
+            self.main.append(key)
+        del self.ghost[: max(0, len(self.ghost) - self._ghost_size)]
+
+    def access(self, key: str) -> None:
+        """Count a hit, up to 3."""
+        self.counts[key] = min(3, self.counts[key] + 1)
+
+    def remove(self, key: str) -> None:
+        """Forget ``key`` (not remembered by the ghost)."""
+        super().remove(key)
+        del self.counts[key]
+        (self.small if key in self.small else self.main).remove(key)
+
+    def clear(self) -> None:
+        """Forget everything, the ghost too."""
+        super().clear()
+        self.small.clear()
+        self.main.clear()
+        self.ghost.clear()
+        self.counts.clear()
+        self._evicted = False
+
+    def victim(self) -> str | None:
+        """The key S3-FIFO's eviction would remove (worked out on a copy)."""
+        if not self._keys:
+            return None
+        return copy.deepcopy(self).evict(None)
+
+    def evict(self, observed: str | None) -> str:
+        """Run the eviction (see the class documentation)."""
+        self.check_tracked(observed)
+        self._evicted = True
+        capacity = len(self._keys) if self.capacity is None else self.capacity
+        main_share = capacity - self._small_share(capacity)
+        if self.capacity is None:
+            self._ghost_size = main_share
+        if self.small and len(self.main) <= main_share:
+            while self.small:
+                key = self.small.pop(0)
+                if self.counts[key] >= 1:
+                    self.counts[key] = 0
+                    self.main.append(key)
+                    continue
+                PolicyModel.remove(self, key)
+                del self.counts[key]
+                self.ghost.append(key)
+                del self.ghost[: max(0, len(self.ghost) - self._ghost_size - 1)]
+                return key
+        while True:
+            key = self.main.pop(0)
+            if self.counts[key] == 0:
+                PolicyModel.remove(self, key)
+                del self.counts[key]
+                return key
+            self.counts[key] -= 1
+            self.main.append(key)
+
+
+@final
+class TinyLFUModel(PolicyModel):
+    """W-TinyLFU as :class:`~pepperpy.caching.TinyLFUPolicy` documents it, on lists.
+
+    A window LRU of 1% of the capacity, probation and protected LRUs (protected up to
+    80% of the rest), counts from the library's own
+    :class:`~pepperpy.caching.core.policies.frequency_sketch.FrequencySketch` (this
+    model checks the segments and the admission, not the sketch). To make room when
+    the window is full and probation is not empty, the window's oldest key competes
+    with probation's oldest: it moves to probation only if used more often, and the
+    other leaves; a candidate that loses is a rejection. Without a capacity every key
+    stays in the window.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bind_capacity(None)
+
+    def bind_capacity(self, max_size: int | None) -> None:
+        """Size the segments and the sketch for ``max_size`` keys."""
+        if max_size is None:
+            self._window_size = self._protected_size = 1 << 62
+            self._sketch = FrequencySketch(64)
+        else:
+            main = int(max_size * 0.99)
+            self._window_size = max_size - main
+            self._protected_size = int(main * 0.8)
+            self._sketch = FrequencySketch(max_size)
+        self.window: list[str] = []
+        self.probation: list[str] = []
+        self.protected: list[str] = []
+
+    def _count(self, key: str) -> None:
+        self._sketch.increment(self._sketch.slots(key))
+
+    def frequency(self, key: str) -> int:
+        """The sketch's estimate for ``key``."""
+        return self._sketch.frequency(self._sketch.slots(key))
+
+    def insert(self, key: str) -> None:
+        """Count ``key``, put it in the window; an overflow goes to probation."""
+        super().insert(key)
+        self._count(key)
+        self.window.append(key)
+        if len(self.window) > self._window_size:
+            self.probation.append(self.window.pop(0))
+
+    def access(self, key: str) -> None:
+        """Count a hit and refresh (or promote) ``key`` in its segment."""
+        self._count(key)
+        if key in self.probation:
+            self.probation.remove(key)
+            self.protected.append(key)
+            if len(self.protected) > self._protected_size:
+                self.probation.append(self.protected.pop(0))
+            return
+        segment = self.window if key in self.window else self.protected
+        segment.remove(key)
+        segment.append(key)
+
+    def remove(self, key: str) -> None:
+        """Forget ``key`` (the sketch keeps its count)."""
+        super().remove(key)
+        for segment in (self.window, self.probation, self.protected):
+            if key in segment:
+                segment.remove(key)
+
+    def clear(self) -> None:
+        """Forget every key and count."""
+        super().clear()
+        self.window.clear()
+        self.probation.clear()
+        self.protected.clear()
+        self._sketch.clear()
+
+    def victim(self) -> str | None:
+        """The key that leaves to make room (worked out on a copy)."""
+        if not self._keys:
+            return None
+        return copy.deepcopy(self).evict(None)
+
+    def evict(self, observed: str | None) -> str:
+        """Run the duel, or take the oldest of probation, protected, window."""
+        self.check_tracked(observed)
+        self.rejected = False
+        if self.probation and len(self.window) >= self._window_size:
+            candidate, victim = self.window[0], self.probation[0]
+            if self.frequency(candidate) > self.frequency(victim):
+                self.window.remove(candidate)
+                self.probation.append(candidate)
+                self.remove(victim)
+                return victim
+            self.rejected = True
+            self.remove(candidate)
+            return candidate
+        segment = next(s for s in (self.probation, self.protected, self.window) if s)
+        key = segment[0]
+        self.remove(key)
+        return key
+
+
 POLICY_MODELS: Final[Mapping[str, Callable[[], PolicyModel]]] = MappingProxyType(
-    {"lru": LRUModel, "lfu": LFUModel, "fifo": FIFOModel, "random": AnyKeyModel}
+    {
+        "lru": LRUModel,
+        "lfu": LFUModel,
+        "fifo": FIFOModel,
+        "random": AnyKeyModel,
+        "sieve": SIEVEModel,
+        "s3fifo": S3FIFOModel,
+        "tinylfu": TinyLFUModel,
+    }
 )
 """The reference model of each built-in policy, by the policy's name."""
 
@@ -191,8 +488,9 @@ class CacheModel:
     It has the engine's methods with the engine's meaning, written the plain way:
     an entry is expired when ``expires_at <= now``; an expired entry is a miss at once
     but stays stored until a write reclaims it (up to two per write, and before any
-    live entry is evicted) or :meth:`expire` does; overwriting a live key is an access
-    for the policy, overwriting an expired one is a fresh insert. TTLs must be valid
+    live entry is evicted) or :meth:`expire` does; a full cache makes room before a
+    new key joins; overwriting a live key is an access for the policy, overwriting an
+    expired one is a fresh insert. TTLs must be valid
     (the model does not check them). ``policy`` is the model of the engine's policy.
 
     :meth:`set` and :meth:`expire` take ``observed=``, the removals the engine reported
@@ -208,10 +506,11 @@ class CacheModel:
     ) -> None:
         self.max_size = max_size
         self.policy: PolicyModel = LRUModel() if policy is None else policy
+        self.policy.bind_capacity(max_size)
         self.default_ttl = _seconds(default_ttl)
         self.values: dict[str, Any] = {}
         self.expires: dict[str, float] = {}
-        self.hits = self.misses = self.evictions = self.expirations = 0
+        self.hits = self.misses = self.evictions = self.expirations = self.rejections = 0
 
     # -- reads ---------------------------------------------------------------------
 
@@ -266,6 +565,7 @@ class CacheModel:
             size=len(self.values),
             evictions=self.evictions,
             expirations=self.expirations,
+            rejections=self.rejections,
         )
 
     def __len__(self) -> int:
@@ -292,19 +592,16 @@ class CacheModel:
             return self._reclaim(now, _RECLAIM_PER_WRITE, observed)
         if key in self.values:
             self._forget(key)  # expired: the new value starts afresh
+        removed: tuple[Removal, ...] = ()
+        full = self.max_size is not None and len(self.values) >= self.max_size
+        if full:
+            removed = self._reclaim(now, _RECLAIM_PER_WRITE, observed)
+            if not removed:
+                removed = (self._evict(observed),)
         self.values[key] = value
         self.policy.insert(key)
         self._set_expiry(key, now, seconds)
-        if self.max_size is not None and len(self.values) > self.max_size:
-            reclaimed = self._reclaim(now, _RECLAIM_PER_WRITE, observed)
-            if reclaimed:
-                return reclaimed
-            evicted = [r.key for r in observed if r.cause is RemovalCause.EVICTED]
-            victim = self.policy.evict(evicted[0] if evicted else None)
-            self.expires.pop(victim, None)
-            self.evictions += 1
-            return (Removal(victim, self.values.pop(victim), RemovalCause.EVICTED),)
-        return self._reclaim(now, _RECLAIM_PER_WRITE, observed)
+        return removed if full else self._reclaim(now, _RECLAIM_PER_WRITE, observed)
 
     def delete(self, key: str, now: float) -> bool:
         """Drop ``key``; ``True`` if it was live."""
@@ -335,7 +632,7 @@ class CacheModel:
 
     def reset_stats(self) -> None:
         """Zero the counters."""
-        self.hits = self.misses = self.evictions = self.expirations = 0
+        self.hits = self.misses = self.evictions = self.expirations = self.rejections = 0
 
     # -- internals -----------------------------------------------------------------
 
@@ -344,6 +641,18 @@ class CacheModel:
             self.expires.pop(key, None)
         else:
             self.expires[key] = now + seconds
+
+    def _evict(self, observed: tuple[Removal, ...]) -> Removal:
+        left = [r.key for r in observed if r.cause is not RemovalCause.EXPIRED]
+        victim = self.policy.evict(left[0] if left else None)
+        self.expires.pop(victim, None)
+        if self.policy.rejected:
+            self.rejections += 1
+            cause = RemovalCause.REJECTED
+        else:
+            self.evictions += 1
+            cause = RemovalCause.EVICTED
+        return Removal(victim, self.values.pop(victim), cause)
 
     def _forget(self, key: str) -> Any:
         self.expires.pop(key, None)

@@ -215,8 +215,9 @@ class CacheEngineMachine(RuleBasedStateMachine):
         got = self.engine.set(key, value, self.now, ttl)
         expected = self.model.set(key, value, self.now, ttl, observed=got)
         self._same_removals(got, expected, f"set({key!r}, ttl={ttl!r})")
-        evicted = [r for r in got if r.cause is RemovalCause.EVICTED]
+        evicted = [r for r in got if r.cause is not RemovalCause.EXPIRED]
         assert len(evicted) <= 1, f"one write evicted {len(evicted)} entries"
+        assert all(r.key != key for r in evicted), f"set({key!r}) evicted the key it wrote"
         max_size = self.model.max_size
         assert max_size is None or len(self.engine) <= max_size, "above max_size"
 
@@ -314,3 +315,4 @@ class CacheEngineMachine(RuleBasedStateMachine):
         live = {e.key: (e.value, e.expires_at) for e in engine.entries(now)}
         assert all(at is None or at > now for _, at in live.values()), "expired entry listed"
         assert live == {e.key: (e.value, e.expires_at) for e in model.entries(now)}
+        assert engine.live_size(now) == len(live), "live_size() disagrees with entries()"

@@ -18,7 +18,7 @@ try:
 except ImportError as exc:
     raise missing_extra(__name__, "testing", exc) from exc
 
-from ..core.ttl import TTL
+from ..core.ttl import MAX_TTL, TTL
 from .workload import Operation
 
 __all__ = (
@@ -102,12 +102,15 @@ def ttls(*, max_seconds: float = 1e9) -> st.SearchStrategy[TTL]:
 
 
 def out_of_range_ttls() -> st.SearchStrategy[Any]:
-    """TTLs of an accepted type but refused value (zero, negative, NaN, infinite):
-    the library raises :class:`~pepperpy.caching.InvalidTTLError` for each."""
+    """TTLs of an accepted type but refused value (zero, negative, NaN, infinite,
+    above :data:`~pepperpy.caching.MAX_TTL`): the library raises
+    :class:`~pepperpy.caching.InvalidTTLError` for each."""
     return st.one_of(
         st.integers(max_value=0),
         st.floats(max_value=0.0),
-        st.sampled_from([math.nan, math.inf, -math.inf]),
+        st.sampled_from([math.nan, math.inf, -math.inf, 1e308, 10**400]),
+        st.integers(min_value=int(MAX_TTL) + 1),
+        st.floats(min_value=MAX_TTL, exclude_min=True),
         st.timedeltas(max_value=timedelta(0)),
     )
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import ConfigurationError
-from .base import AccessRecorder, CachePolicy, CapacityAwarePolicy
+from .base import (
+    AccessRecorder,
+    AdmissionPolicy,
+    CachePolicy,
+    CapacityAwarePolicy,
+    OrderedStorePolicy,
+    check_capacity,
+)
 from .fifo import FIFOPolicy
 from .lfu import LFUPolicy
 from .lru import LRUPolicy
@@ -17,15 +24,18 @@ from .tinylfu import TinyLFUPolicy
 __all__ = (
     "POLICY_NAMES",
     "AccessRecorder",
+    "AdmissionPolicy",
     "CachePolicy",
     "CapacityAwarePolicy",
     "FIFOPolicy",
     "LFUPolicy",
     "LRUPolicy",
+    "OrderedStorePolicy",
     "RandomPolicy",
     "S3FIFOPolicy",
     "SIEVEPolicy",
     "TinyLFUPolicy",
+    "check_capacity",
     "make_policy",
 )
 

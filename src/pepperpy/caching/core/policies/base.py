@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import ConfigurationError
 
-__all__ = ("AccessRecorder", "CachePolicy", "CapacityAwarePolicy", "check_capacity")
+__all__ = (
+    "AccessRecorder",
+    "AdmissionPolicy",
+    "CachePolicy",
+    "CapacityAwarePolicy",
+    "OrderedStorePolicy",
+    "check_capacity",
+)
 
 AccessRecorder = Callable[[str], object]
 """A callable the engine invokes with the key on every hit."""
@@ -24,8 +32,9 @@ class CachePolicy(Protocol):
     * :meth:`record_insert` — a key was added (it is not tracked yet).
     * :meth:`record_access` — a tracked key was read, or overwritten with a new value.
     * :meth:`record_remove` — a tracked key was deleted or expired.
-    * :meth:`pop_victim` — the cache is over capacity: stop tracking one key and return
-      it. It may be the key inserted last (a policy with admission control rejects it).
+    * :meth:`pop_victim` — the cache is full and a new key is about to join: stop
+      tracking one of the keys tracked now and return it. The engine makes room
+      *before* it inserts, so the newcomer is never the answer.
     * :meth:`access_recorder` — what the engine calls on each hit: ``record_access`` or
       a faster equivalent (LRU hands out ``OrderedDict.move_to_end``), or ``None`` when
       hits never change the policy's choice (FIFO, Random), so the hot path skips it.
@@ -70,6 +79,40 @@ class CapacityAwarePolicy(CachePolicy, Protocol):
 
     def bind_capacity(self, max_size: int | None) -> None:
         """Size for a cache of ``max_size`` keys (``None``: unbounded); tracks no key yet."""
+        ...
+
+
+@runtime_checkable
+class OrderedStorePolicy(CachePolicy, Protocol):
+    """A policy whose whole state is one ``OrderedDict`` of its keys, the next victim
+    first (LRU, FIFO), and that lets a cache keep its values in that very dict, so a
+    read or a write touches one dict instead of two.
+
+    A cache that takes the store (:meth:`ordered_store`) keeps every value there and
+    no longer calls :meth:`~pepperpy.caching.CachePolicy.record_insert`,
+    :meth:`~pepperpy.caching.CachePolicy.record_remove` or
+    :meth:`~pepperpy.caching.CachePolicy.pop_victim`: storing a new key (at the end) is
+    the insert, deleting it is the remove, ``popitem(last=False)`` is the eviction, and
+    overwriting a key keeps its place. It still calls the
+    :meth:`~pepperpy.caching.CachePolicy.access_recorder` on every hit and overwrite.
+    Used on its own, the policy keeps ``None`` as every value.
+    """
+
+    def ordered_store(self) -> OrderedDict[str, Any]:
+        """The ``OrderedDict`` of the tracked keys, in eviction order."""
+        ...
+
+
+@runtime_checkable
+class AdmissionPolicy(CachePolicy, Protocol):
+    """A policy with an admission filter (W-TinyLFU): some keys it gives up were never
+    admitted to the cache's main area. The engine reports those as rejections
+    (:attr:`~pepperpy.caching.RemovalCause.REJECTED`) rather than evictions.
+    """
+
+    def last_rejected(self) -> bool:
+        """Whether the key the last :meth:`~pepperpy.caching.CachePolicy.pop_victim`
+        returned was refused admission."""
         ...
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import final
+from typing import Any, final
 
 __all__ = ("FIFOPolicy",)
 
@@ -20,7 +20,8 @@ class FIFOPolicy:
     __slots__ = ("_queue",)
 
     def __init__(self) -> None:
-        self._queue: OrderedDict[str, None] = OrderedDict()
+        # A cache that takes this dict as its store keeps its values in it.
+        self._queue: OrderedDict[str, Any] = OrderedDict()
 
     def record_insert(self, key: str) -> None:
         """Queue ``key`` at the back."""
@@ -36,6 +37,11 @@ class FIFOPolicy:
     def pop_victim(self) -> str:
         """Forget and return the key at the front of the queue."""
         return self._queue.popitem(last=False)[0]
+
+    def ordered_store(self) -> OrderedDict[str, Any]:
+        """The dict of the tracked keys, the next victim first; a cache may keep its
+        values in it (see :class:`~pepperpy.caching.OrderedStorePolicy`)."""
+        return self._queue
 
     def clear(self) -> None:
         """Forget every key."""

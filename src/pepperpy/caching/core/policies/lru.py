@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import final
+from typing import Any, final
 
 from .base import AccessRecorder
 
@@ -20,7 +20,8 @@ class LRUPolicy:
     __slots__ = ("_order",)
 
     def __init__(self) -> None:
-        self._order: OrderedDict[str, None] = OrderedDict()
+        # A cache that takes this dict as its store keeps its values in it.
+        self._order: OrderedDict[str, Any] = OrderedDict()
 
     def record_insert(self, key: str) -> None:
         """Track ``key`` as the most recently used."""
@@ -37,6 +38,11 @@ class LRUPolicy:
     def pop_victim(self) -> str:
         """Forget and return the least recently used key."""
         return self._order.popitem(last=False)[0]
+
+    def ordered_store(self) -> OrderedDict[str, Any]:
+        """The dict of the tracked keys, the next victim first; a cache may keep its
+        values in it (see :class:`~pepperpy.caching.OrderedStorePolicy`)."""
+        return self._order
 
     def clear(self) -> None:
         """Forget every key."""

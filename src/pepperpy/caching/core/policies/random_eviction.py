@@ -20,7 +20,7 @@ class RandomPolicy:
     an index, so insert, remove (swap with the last) and choice are all O(1).
     """
 
-    __slots__ = ("_index", "_keys", "_random")
+    __slots__ = ("_index", "_keys", "_random", "_rng")
 
     def __init__(self, rng: _random.Random | int | None = None) -> None:
         if rng is None or (isinstance(rng, int) and not isinstance(rng, bool)):
@@ -29,9 +29,19 @@ class RandomPolicy:
             raise ConfigurationError(
                 f"rng must be a random.Random, an int seed or None; got {type(rng).__name__}"
             )
+        self._rng = rng
         self._random = rng.random
         self._keys: list[str] = []
         self._index: dict[str, int] = {}
+
+    def __getstate__(self) -> tuple[_random.Random, list[str], dict[str, int]]:
+        """The generator itself, not its bound ``random`` method: ``copy.deepcopy``
+        treats a built-in method as atomic, so a copy would draw from the original."""
+        return (self._rng, self._keys, self._index)
+
+    def __setstate__(self, state: tuple[_random.Random, list[str], dict[str, int]]) -> None:
+        self._rng, self._keys, self._index = state
+        self._random = self._rng.random
 
     def record_insert(self, key: str) -> None:
         """Track ``key``."""

@@ -37,13 +37,13 @@ class S3FIFOPolicy:
     A key inserted while the ghost remembers it goes straight to the main queue. Until
     the first eviction, keys that find the small queue full also go to the main queue,
     so a cache that is filling up keeps its early keys (as libCacheSim's S3-FIFO does).
-    As in the paper, the room is made before the newcomer joins: the key inserted just
-    before :meth:`pop_victim` is never its answer, unless it is the only key.
+    As in the paper, a cache makes room before the newcomer joins (the engine calls
+    :meth:`pop_victim` before :meth:`record_insert`).
 
     ``max_size`` is the capacity of the cache; a cache built on this policy supplies
     it through :meth:`bind_capacity`. Without one (an unbounded cache, or a policy used
-    on its own), each :meth:`pop_victim` takes the number of keys tracked, the newcomer
-    aside, as the capacity. Every operation is O(1), eviction amortized over the hits
+    on its own), each :meth:`pop_victim` takes the number of keys tracked as the
+    capacity. Every operation is O(1), eviction amortized over the hits
     that raised the counts.
     """
 
@@ -52,10 +52,9 @@ class S3FIFOPolicy:
         "_evicted",
         "_freq",
         "_ghost",
+        "_ghost_size",
         "_main",
         "_main_size",
-        "_newest",
-        "_newest_queue",
         "_small",
         "_small_size",
     )
@@ -65,8 +64,6 @@ class S3FIFOPolicy:
         self._main: OrderedDict[str, None] = OrderedDict()
         self._ghost: OrderedDict[str, None] = OrderedDict()
         self._freq: dict[str, int] = {}
-        self._newest: str | None = None
-        self._newest_queue = self._small
         self._evicted = False
         self._size_for(check_capacity(max_size))
 
@@ -74,6 +71,7 @@ class S3FIFOPolicy:
         self._capacity = capacity
         self._small_size = 0 if capacity is None else _small_size(capacity)
         self._main_size = 0 if capacity is None else capacity - self._small_size
+        self._ghost_size = self._main_size
 
     def bind_capacity(self, max_size: int | None) -> None:
         """Size the queues for a cache of ``max_size`` keys (``None``: unbounded)."""
@@ -88,24 +86,20 @@ class S3FIFOPolicy:
 
     def record_insert(self, key: str) -> None:
         """Queue ``key`` in the small queue, or in the main queue if the ghost knows it."""
-        freq = self._freq
-        freq[key] = 0
-        self._newest = key
+        self._freq[key] = 0
         ghost = self._ghost
         if key in ghost:
             del ghost[key]
             queue = self._main
-        elif (
-            self._evicted
-            or len(self._small) < self._small_size
-            or self._capacity is None
-            or len(freq) > self._capacity  # this insert will evict
-        ):
+        elif self._evicted or len(self._small) < self._small_size or self._capacity is None:
             queue = self._small
         else:
             queue = self._main  # filling up: the small queue is full, the cache is not
         queue[key] = None
-        self._newest_queue = queue
+        # The eviction that made room for this key may have left one key too many in
+        # the ghost; trimming only now lets a key the ghost knew still be recognised.
+        if len(ghost) > self._ghost_size:
+            ghost.popitem(last=False)
 
     def record_access(self, key: str) -> None:
         """Count a hit on ``key`` (up to 3)."""
@@ -119,48 +113,15 @@ class S3FIFOPolicy:
             del self._small[key]
         else:
             del self._main[key]
-        if key == self._newest:
-            self._newest = None
 
     def pop_victim(self) -> str:
         """Run S3-FIFO's eviction; forget and return the key that leaves."""
-        small, freq = self._small, self._freq
-        newest = self._newest
-        if (
-            newest is not None
-            and self._newest_queue is small
-            and len(small) > 1
-            and len(self._main) <= self._main_size
-            and self._capacity is not None
-        ):
-            # The usual case, made short: the newcomer is at the back of the small
-            # queue and its front was never hit, so the front leaves for the ghost.
-            key = next(iter(small))
-            if freq[key] < _PROMOTE_AT:
-                self._newest = None
-                self._evicted = True
-                del small[key]
-                del freq[key]
-                ghost = self._ghost
-                ghost[key] = None
-                if len(ghost) > self._main_size:
-                    ghost.popitem(last=False)
-                return key
+        small, main, freq = self._small, self._main, self._freq
         self._evicted = True
-        main = self._main
-        if newest is not None:
-            self._newest = None
-            if len(freq) == 1:
-                del freq[newest]
-                del self._newest_queue[newest]
-                return newest
-            # The newcomer is the back of its queue: set it aside while room is made.
-            del self._newest_queue[newest]
         main_size = self._main_size
         if self._capacity is None:
-            main_size = len(freq) - 1 if newest is not None else len(freq)
-            main_size -= _small_size(main_size)
-        victim = None
+            main_size = len(freq) - _small_size(len(freq))
+            self._ghost_size = main_size
         if small and len(main) <= main_size:
             while small:
                 key = small.popitem(last=False)[0]
@@ -168,30 +129,22 @@ class S3FIFOPolicy:
                     freq[key] = 0
                     main[key] = None
                     continue
-                self._remember(key, main_size)
-                victim = key
-                break
-        if victim is None:
-            if not main:
-                raise LookupError("pop_victim() on an empty policy")
-            while True:
-                key = main.popitem(last=False)[0]
-                count = freq[key]
-                if not count:
-                    victim = key
-                    break
-                freq[key] = count - 1
-                main[key] = None
-        del freq[victim]
-        if newest is not None:
-            self._newest_queue[newest] = None
-        return victim
-
-    def _remember(self, key: str, size: int) -> None:
-        ghost = self._ghost
-        ghost[key] = None
-        if len(ghost) > size:
-            ghost.popitem(last=False)
+                del freq[key]
+                ghost = self._ghost
+                ghost[key] = None
+                if len(ghost) > self._ghost_size + 1:
+                    ghost.popitem(last=False)
+                return key
+        if not main:
+            raise LookupError("pop_victim() on an empty policy")
+        while True:
+            key = main.popitem(last=False)[0]
+            count = freq[key]
+            if not count:
+                del freq[key]
+                return key
+            freq[key] = count - 1
+            main[key] = None
 
     def clear(self) -> None:
         """Forget every key, the ghost's memory too: the policy starts afresh."""
@@ -199,7 +152,6 @@ class S3FIFOPolicy:
         self._main.clear()
         self._ghost.clear()
         self._freq.clear()
-        self._newest = None
         self._evicted = False
 
     def access_recorder(self) -> AccessRecorder:

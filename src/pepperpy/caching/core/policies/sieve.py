@@ -22,8 +22,8 @@ class SIEVEPolicy:
     kept without being moved (lazy promotion); new keys that are not read before the
     hand reaches them leave quickly (quick demotion).
 
-    As in the paper, the room is made before the newcomer joins: the key inserted just
-    before :meth:`pop_victim` is never its answer, unless it is the only key.
+    As in the paper, a cache makes room before the newcomer joins (the engine calls
+    :meth:`pop_victim` before :meth:`record_insert`).
 
     The queue is split at the hand into two ordered dicts, the keys the hand has passed
     in this sweep and the keys still ahead of it, and the marks live in a set, so a hit
@@ -31,7 +31,7 @@ class SIEVEPolicy:
     set by hits.
     """
 
-    __slots__ = ("_ahead", "_behind", "_newest", "_visited")
+    __slots__ = ("_ahead", "_behind", "_visited")
 
     def __init__(self) -> None:
         # The whole queue, oldest first, is _behind followed by _ahead; the hand points
@@ -39,12 +39,10 @@ class SIEVEPolicy:
         self._behind: OrderedDict[str, None] = OrderedDict()
         self._ahead: OrderedDict[str, None] = OrderedDict()
         self._visited: set[str] = set()
-        self._newest: str | None = None
 
     def record_insert(self, key: str) -> None:
         """Queue ``key`` at the head, not visited."""
         self._ahead[key] = None
-        self._newest = key
 
     def record_access(self, key: str) -> None:
         """Mark ``key`` visited."""
@@ -60,30 +58,19 @@ class SIEVEPolicy:
                 self._wrap()
         else:
             del self._behind[key]
-        if key == self._newest:
-            self._newest = None
 
     def pop_victim(self) -> str:
         """Move the hand to the first unvisited key; forget and return it."""
-        newest = self._newest
-        self._newest = None
         ahead = self._ahead
         if ahead:
-            # The usual case, made short: the hand points at an unvisited key (and
-            # not at the newcomer, so it need not be set aside).
+            # The usual case, made short: the hand points at an unvisited key.
             key = next(iter(ahead))
-            if key not in self._visited and key != newest:
+            if key not in self._visited:
                 del ahead[key]
                 if not ahead:
                     self._wrap()
                 return key
-        if newest is None or len(self) == 1:
-            return self._sweep()
-        # The newcomer is the head of the queue: set it aside while the hand sweeps.
-        del self._ahead[newest]
-        victim = self._sweep()
-        self._ahead[newest] = None
-        return victim
+        return self._sweep()
 
     def _sweep(self) -> str:
         ahead = self._ahead
@@ -112,7 +99,6 @@ class SIEVEPolicy:
         self._behind.clear()
         self._ahead.clear()
         self._visited.clear()
-        self._newest = None
 
     def access_recorder(self) -> AccessRecorder:
         """``set.add`` of the visited marks: no Python frame on the hit path."""

@@ -31,12 +31,15 @@ class TinyLFUPolicy:
     * a :class:`FrequencySketch` that counts every insert and hit, halving all counts
       after every ``10 * capacity`` additions.
 
-    When the window overflows, its least recently used key (the *candidate*) moves to
-    probation. When the cache must then shed a key, the candidate competes with
-    probation's least recently used key (the *victim*): the candidate stays only if the
-    sketch says it is used more often (ties keep the victim). The loser leaves, and
-    may be the key just inserted. Without a candidate, the victim leaves, or failing
-    one the protected or window key used least recently.
+    A full cache makes room before a new key joins the window. If the window is full,
+    its least recently used key (the *candidate*) competes with probation's least
+    recently used key (the *victim*): the candidate moves to probation only if the
+    sketch says it is used more often (ties keep the victim) and the victim leaves;
+    otherwise the candidate is refused admission and leaves (:meth:`last_rejected`
+    then says so, and a cache counts it as a rejection). The key being written is
+    never the one that leaves. With no duel to run, probation's least recently used
+    key leaves, or failing one the protected or window key used least recently. When
+    the cache is not full, a window overflow moves the candidate to probation as is.
 
     Unlike Caffeine, the window does not adapt its size, there is no doorkeeper in front
     of the sketch, and a warm candidate that loses is never admitted at random (Caffeine
@@ -51,12 +54,12 @@ class TinyLFUPolicy:
 
     __slots__ = (
         "_block_mask",
-        "_candidate",
         "_capacity",
         "_increment",
         "_probation",
         "_protected",
         "_protected_size",
+        "_rejected",
         "_sketch",
         "_table",
         "_window",
@@ -68,7 +71,7 @@ class TinyLFUPolicy:
         self._window: OrderedDict[str, Slots] = OrderedDict()
         self._probation: OrderedDict[str, Slots] = OrderedDict()
         self._protected: OrderedDict[str, Slots] = OrderedDict()
-        self._candidate: str | None = None
+        self._rejected = False
         self._size_for(check_capacity(max_size))
 
     def _size_for(self, capacity: int | None) -> None:
@@ -102,7 +105,8 @@ class TinyLFUPolicy:
         return self._sketch
 
     def record_insert(self, key: str) -> None:
-        """Count ``key`` and put it in the window; an overflow makes a candidate."""
+        """Count ``key`` and put it in the window; an overflow moves the window's least
+        recently used key to probation (the cache had room: no duel)."""
         slots = key_slots(key, self._block_mask)
         self._increment(slots)
         window = self._window
@@ -110,9 +114,6 @@ class TinyLFUPolicy:
         if len(window) > self._window_size:
             candidate, candidate_slots = window.popitem(last=False)
             self._probation[candidate] = candidate_slots
-            self._candidate = candidate
-        else:
-            self._candidate = None
 
     def record_access(self, key: str) -> None:
         """Count a hit on ``key`` and refresh its place in its segment."""
@@ -148,34 +149,42 @@ class TinyLFUPolicy:
             del self._window[key]
 
     def pop_victim(self) -> str:
-        """Let the candidate and the probation victim compete; forget and return the loser."""
-        probation = self._probation
-        candidate = self._candidate
-        self._candidate = None
-        if candidate is not None and candidate in probation:
+        """Let the window's candidate and the probation victim compete; forget and
+        return the loser (see the class documentation)."""
+        window, probation = self._window, self._probation
+        self._rejected = False
+        if probation and len(window) >= self._window_size:
+            candidate = next(iter(window))
             victim = next(iter(probation))
-            if victim != candidate:
-                table = self._table
-                a, b, c, d = probation[candidate]
-                w, x, y, z = probation[victim]
-                if min(table[a], table[b], table[c], table[d]) > min(
-                    table[w], table[x], table[y], table[z]
-                ):
-                    del probation[victim]
-                    return victim
-            del probation[candidate]
+            table = self._table
+            a, b, c, d = candidate_slots = window[candidate]
+            w, x, y, z = probation[victim]
+            if min(table[a], table[b], table[c], table[d]) > min(
+                table[w], table[x], table[y], table[z]
+            ):
+                del probation[victim]
+                del window[candidate]
+                probation[candidate] = candidate_slots
+                return victim
+            del window[candidate]
+            self._rejected = True
             return candidate
-        for segment in (probation, self._protected, self._window):
+        for segment in (probation, self._protected, window):
             if segment:
                 return segment.popitem(last=False)[0]
         raise LookupError("pop_victim() on an empty policy")
+
+    def last_rejected(self) -> bool:
+        """Whether the last :meth:`pop_victim` refused the window's candidate admission
+        to the main area (rather than evicting from it)."""
+        return self._rejected
 
     def clear(self) -> None:
         """Forget every key and every count: the policy starts afresh."""
         self._window.clear()
         self._probation.clear()
         self._protected.clear()
-        self._candidate = None
+        self._rejected = False
         self._sketch.clear()
 
     def access_recorder(self) -> AccessRecorder:

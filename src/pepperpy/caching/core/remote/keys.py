@@ -10,41 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, final
 
-from ..errors import ConfigurationError, InvalidKeyError
+from ..errors import ConfigurationError
+from ..keys import SEPARATOR, bad_key, validate_namespace
 
 __all__ = ("SEPARATOR", "KeySpace", "encode_key", "escape_glob", "validate_namespace")
-
-SEPARATOR: Final = ":"
-"""Joins a namespace and a key."""
 
 _ONLY_STR: Final = frozenset({str})
 _GLOB_SPECIAL: Final = frozenset("*?[]\\")
 # Redis' glob (stringmatchlen) gives these a meaning; a backslash makes any of them literal.
 
 
-def validate_namespace(namespace: object) -> str:
-    """Return ``namespace`` if it is usable, else raise ``ConfigurationError``.
-
-    A namespace is a non-empty ``str`` without the separator ``":"``.
-    """
-    if not isinstance(namespace, str):
-        raise ConfigurationError(
-            f"namespace must be a str; got {namespace!r} of type {type(namespace).__name__}"
-        )
-    if not namespace:
-        raise ConfigurationError("namespace must not be empty")
-    if SEPARATOR in namespace:
-        raise ConfigurationError(
-            f"namespace must not contain {SEPARATOR!r} (it separates namespace and key);"
-            f" got {namespace!r}"
-        )
-    return namespace
-
-
 def encode_key(key: object) -> bytes:
     """The bytes of a ``str`` key; any other type raises ``InvalidKeyError``."""
     if type(key) is not str and not isinstance(key, str):
-        raise InvalidKeyError(f"keys must be str; got {key!r} of type {type(key).__name__}")
+        raise bad_key(key)
     return key.encode("utf-8", "surrogatepass")
 
 

@@ -22,7 +22,8 @@ from typing import Any, Final, final
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import ConfigurationError, InvalidKeyError
+from ..errors import ConfigurationError
+from ..keys import check_key
 from .graph import Graph, GraphParams
 from .graph_state import check_state
 from .index_state import checked_payloads
@@ -43,12 +44,6 @@ NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
 """The metadata of a vector stored without any."""
 
 _FLOAT32: Final = np.dtype(np.float32)
-
-
-def _check_key(key: object) -> str:
-    if not isinstance(key, str):
-        raise InvalidKeyError(f"cache keys must be str; got {key!r} of type {type(key).__name__}")
-    return key
 
 
 @final
@@ -174,7 +169,7 @@ class VectorIndex:
         """A copy of the vector stored under ``key``, or ``None``."""
         slot = self._store.slot_of.get(key)
         if slot is None:
-            _check_key(key)
+            check_key(key)
             return None
         row: npt.NDArray[Any] = self._store.vectors[slot].copy()
         return row
@@ -236,7 +231,7 @@ class VectorIndex:
         vector of another dimension, with NaN or infinite values, or a zero vector
         under cosine; :class:`~pepperpy.caching.InvalidKeyError` for a non-str key.
         """
-        _check_key(key)
+        check_key(key)
         row, inv_norm = prepare_vector(
             vector,
             dim=self._dim,
@@ -273,7 +268,7 @@ class VectorIndex:
         """
         keys = list(keys)
         for key in keys:
-            _check_key(key)
+            check_key(key)
         rows, inv_norms = prepare_batch(
             vectors, dim=self._dim, dtype=self._dtype, metric=self._metric, keys=keys
         )
@@ -309,7 +304,7 @@ class VectorIndex:
         """Remove ``key``; ``True`` if it was stored."""
         slot = self._store.slot_of.get(key)
         if slot is None:
-            _check_key(key)
+            check_key(key)
             return False
         self._release([key], [slot])
         return True

@@ -151,6 +151,15 @@ class VectorStore:
         """The engine's counters (``size`` includes entries not yet reclaimed)."""
         return self._engine.stats
 
+    def stats_at(self, now: float) -> CacheStats:
+        """The counters with ``size`` counting the vectors live at ``now``; changes
+        nothing."""
+        return self._engine.stats_at(now)
+
+    def live_size(self, now: float) -> int:
+        """Vectors live at ``now``; changes nothing."""
+        return self._engine.live_size(now)
+
     @property
     def index_stats(self) -> IndexStats:
         """Sizes and search settings of the index."""

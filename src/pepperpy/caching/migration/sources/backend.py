@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, TypeVar, final
 
-from pepperpy.caching import CacheBackend, MemoryCache
+from pepperpy.caching import MISS, CacheBackend, MemoryCache
 
 from ..fanout import each
 from ..health import StoreHealth
@@ -15,7 +15,6 @@ from .base import Source
 
 __all__ = ("BackendSource",)
 
-_ABSENT: Any = object()
 T = TypeVar("T")
 
 
@@ -113,13 +112,13 @@ class BackendSource(Source):
         else:
             self._health.ok()
             return values, {}
-        get = self._per_key(self._backend.get, _ABSENT)
+        get = self._per_key(self._backend.get, MISS)
         found = await each(get, keys, self._concurrency)
         self._health.check()
         values, errors = {}, {}
         for key, value in zip(keys, found, strict=True):
             if isinstance(value, Exception):
                 errors[key] = describe(value)
-            elif value is not _ABSENT:
+            elif value is not MISS:
                 values[key] = value
         return values, errors

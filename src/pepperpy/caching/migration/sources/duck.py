@@ -13,12 +13,12 @@ from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, 
 from datetime import timedelta
 from typing import Any, final
 
+from pepperpy.caching import MISS
+
 from ..items import SourceItem, describe
 from .base import Source
 
 __all__ = ("DuckSource", "has_keys_and_get")
-
-_ABSENT: Any = object()
 
 
 def has_keys_and_get(obj: object) -> bool:
@@ -88,8 +88,8 @@ class DuckSource(Source):
                 return await self._read_with_expire(key)
             ttl = _seconds(await _resolve(self._ttl(key))) if self._ttl is not None else None
             if self._get_default:
-                value = await _resolve(self._get(key, _ABSENT))
-                if value is _ABSENT:
+                value = await _resolve(self._get(key, MISS))
+                if value is MISS:
                     return SourceItem.expired(key)
             else:
                 value = await _resolve(self._get(key))
