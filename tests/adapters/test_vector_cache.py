@@ -22,6 +22,8 @@ from pepperpy.caching import (
     VectorCache,
 )
 from pepperpy.caching.core.vectors import IndexSettings
+from pepperpy.caching.core.vectors.rebuild import Rebuild
+from pepperpy.caching.core.vectors.store import VectorStore
 
 pytestmark = pytest.mark.anyio
 
@@ -320,15 +322,29 @@ async def test_churn_rebuilds_the_graph_and_memory_stays_bounded() -> None:
     assert sorted(await everything(cache, rng.normal(size=6), top_k=size)) == sorted(latest)
 
 
-async def test_a_cancelled_rebuild_leaves_the_cache_whole() -> None:
+async def test_a_cancelled_rebuild_leaves_the_cache_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(4)
     rows = rng.normal(size=(400, 8))
     cache = VectorCache(
         max_size=None, similarity_threshold=None, index=IndexSettings(exact_threshold=100)
     )
     await cache.set_many({f"k{i}": rows[i] for i in range(100)})
-    with anyio.move_on_after(0.001):
+    started: list[object] = []
+    with anyio.CancelScope() as scope:
+        start_rebuild = VectorStore.start_rebuild
+
+        def start_then_cancel(store: VectorStore) -> Rebuild:
+            # The caller is cancelled once the rebuild has begun, whatever the machine's speed.
+            job = start_rebuild(store)
+            started.append(job)
+            scope.cancel()
+            return job
+
+        monkeypatch.setattr(VectorStore, "start_rebuild", start_then_cancel)
         await cache.set_many({f"k{i}": rows[i] for i in range(100, 400)})  # triggers a rebuild
+    monkeypatch.undo()
+    assert scope.cancelled_caught
+    assert len(started) == 1
     assert cache.size == 400  # the batch itself is never half done
     stored = await everything(cache, rows[0], top_k=1000)
     assert sorted(stored) == sorted(f"k{i}" for i in range(400))
@@ -505,6 +521,27 @@ async def test_a_masked_array_is_refused_not_stored_without_its_mask() -> None:
     with pytest.raises(InvalidVectorError, match="masked"):
         await cache.set_many({"a": [1.0, 2.0, 3.0], "m": masked})
     assert cache.size == 0
+
+
+async def test_add_stores_only_when_the_key_holds_no_live_vector() -> None:
+    clock = FakeClock()
+    cache = VectorCache(dim=3, clock=clock)
+    assert await cache.add("v", np.array([1.0, 0.0, 0.0]), ttl=10, metadata={"n": 1})
+    assert not await cache.add("v", np.array([0.0, 1.0, 0.0]))
+    assert np.array_equal(await cache.get("v"), [1.0, 0.0, 0.0])
+    assert await cache.get_metadata("v") == {"n": 1}
+    clock.now += 11  # expired: a new vector may take the key
+    assert await cache.add("v", np.array([0.0, 1.0, 0.0]))
+    assert keys_of(await cache.find_similar(np.array([0.0, 1.0, 0.0]), top_k=1)) == ["v"]
+    results = []
+
+    async def adder(i: int) -> None:
+        results.append(await cache.add("w", np.array([1.0, float(i), 0.0])))
+
+    async with anyio.create_task_group() as group:
+        for i in range(10):
+            group.start_soon(adder, i)
+    assert results.count(True) == 1
 
 
 async def test_stats_and_size_only_read() -> None:

@@ -361,6 +361,11 @@ class CacheEngine:
             return _NO_REMOVALS
         return self._reclaim(now, limit)
 
+    def report_removals(self) -> None:
+        """From now on, have writes and :meth:`expire` return what they removed (a
+        caller that did not need the records, made with ``removals=False``, now does)."""
+        self._quiet = False
+
     def next_deadline(self) -> float | None:
         """The earliest expiry time among stored entries, or ``None`` if none has a TTL."""
         heap = self._heap
