@@ -278,8 +278,10 @@ class CacheEngine:
         """:meth:`set` for an engine that weighs its entries."""
         seconds = self._default_ttl if ttl is None else normalize_ttl(ttl)
         present = self._stored(key)
-        weigher, weights = self._weigher, self._weights
-        assert weigher is not None
+        # Any: a compiled build would check the declared int return itself and raise
+        # its own TypeError before check_weight can name the weigher.
+        weigher: Any = self._weigher
+        weights = self._weights
         assert weights is not None
         weight = check_weight(weigher(key, value), key)
         values, deadlines = self._values, self._deadlines

@@ -70,7 +70,9 @@ class FrequencySketch:
 
     __slots__ = ("_block_mask", "_table", "additions", "sample_size")
 
-    def __init__(self, capacity: int) -> None:
+    # The default lets copying and unpickling build it without arguments first (a
+    # compiled class runs __init__ then) before its slots are restored.
+    def __init__(self, capacity: int = 1) -> None:
         if capacity < 1:
             raise ValueError(f"capacity must be positive; got {capacity}")
         blocks = max(1, 1 << (capacity - 1).bit_length() >> 2)

@@ -15,7 +15,11 @@ class _Bucket:
 
     __slots__ = ("count", "keys", "next", "prev")
 
-    def __init__(self, count: int, prev: _Bucket | None, next: _Bucket | None) -> None:
+    # Defaults, because copying and unpickling build the object without arguments
+    # first (a compiled class runs __init__ then), and then restore its slots.
+    def __init__(
+        self, count: int = 1, prev: _Bucket | None = None, next: _Bucket | None = None
+    ) -> None:
         self.count = count
         self.keys: OrderedDict[str, None] = OrderedDict()
         self.prev = prev
