@@ -22,6 +22,8 @@ from pepperpy.caching import (
     VectorCache,
 )
 from pepperpy.caching.core.vectors import IndexSettings
+from pepperpy.caching.core.vectors.rebuild import Rebuild
+from pepperpy.caching.core.vectors.store import VectorStore
 
 pytestmark = pytest.mark.anyio
 
@@ -320,15 +322,29 @@ async def test_churn_rebuilds_the_graph_and_memory_stays_bounded() -> None:
     assert sorted(await everything(cache, rng.normal(size=6), top_k=size)) == sorted(latest)
 
 
-async def test_a_cancelled_rebuild_leaves_the_cache_whole() -> None:
+async def test_a_cancelled_rebuild_leaves_the_cache_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(4)
     rows = rng.normal(size=(400, 8))
     cache = VectorCache(
         max_size=None, similarity_threshold=None, index=IndexSettings(exact_threshold=100)
     )
     await cache.set_many({f"k{i}": rows[i] for i in range(100)})
-    with anyio.move_on_after(0.001):
+    started: list[object] = []
+    with anyio.CancelScope() as scope:
+        start_rebuild = VectorStore.start_rebuild
+
+        def start_then_cancel(store: VectorStore) -> Rebuild:
+            # The caller is cancelled once the rebuild has begun, whatever the machine's speed.
+            job = start_rebuild(store)
+            started.append(job)
+            scope.cancel()
+            return job
+
+        monkeypatch.setattr(VectorStore, "start_rebuild", start_then_cancel)
         await cache.set_many({f"k{i}": rows[i] for i in range(100, 400)})  # triggers a rebuild
+    monkeypatch.undo()
+    assert scope.cancelled_caught
+    assert len(started) == 1
     assert cache.size == 400  # the batch itself is never half done
     stored = await everything(cache, rows[0], top_k=1000)
     assert sorted(stored) == sorted(f"k{i}" for i in range(400))

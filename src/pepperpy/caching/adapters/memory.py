@@ -17,6 +17,7 @@ from ..core.keys import check_keys
 from ..core.loading import TagBook
 from ..core.policies import CachePolicy
 from ..core.ttl import TTL, normalize_ttl
+from ..core.weights import Weigher
 from .backend import CacheBackend, V
 from .clock import Clock, runtime_clock
 from .memory_ops import NO_TAGS, MemoryOperations
@@ -43,8 +44,12 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
     :data:`~pepperpy.caching.POLICY_NAMES`; ``default_ttl`` applies to writes without a
     TTL. ``clock`` returns monotonic seconds; by default the cache follows the clock
     of the event loop it is first used on (so trio's ``MockClock`` drives it).
-    ``on_evict`` is called with a :class:`~pepperpy.caching.Removal` for every entry
-    evicted or reclaimed after expiry; an exception it raises is logged, not raised.
+    ``max_bytes`` bounds the summed weight of the entries, ``weigher(key, value)``
+    each (default :func:`~pepperpy.caching.core.weights.estimate_size`, a cheap size
+    in bytes); a value heavier than ``max_bytes`` is not stored and evicts nothing
+    (see :doc:`/memory`). ``on_evict`` is called with a
+    :class:`~pepperpy.caching.Removal` for every entry evicted, refused or reclaimed
+    after expiry; an exception it raises is logged, not raised.
 
     Expired entries are misses at once and are reclaimed by later writes (a few per
     write); while the cache is used as ``async with cache:`` a background task also
@@ -80,6 +85,8 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
         default_ttl: TTL = None,
         clock: Clock | None = None,
         *,
+        max_bytes: int | None = None,
+        weigher: Weigher | None = None,
         on_evict: RemovalListener | None = None,
     ) -> None:
         super().__init__()
@@ -88,7 +95,14 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
         if on_evict is not None and not callable(on_evict):
             raise ConfigurationError(f"on_evict must be a callable or None; got {on_evict!r}")
         # Without a listener nobody reads the removal records: the engine skips them.
-        engine = CacheEngine(max_size, policy, default_ttl, removals=on_evict is not None)
+        engine = CacheEngine(
+            max_size,
+            policy,
+            default_ttl,
+            max_bytes=max_bytes,
+            weigher=weigher,
+            removals=on_evict is not None,
+        )
         self._bind(engine, clock, on_evict, None)
 
     def _bind(
@@ -267,6 +281,11 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
     def max_size(self) -> int | None:
         """The capacity in entries, or ``None``."""
         return self._engine.max_size
+
+    @property
+    def max_bytes(self) -> int | None:
+        """The bound on the summed weight of the entries, or ``None``."""
+        return self._engine.max_bytes
 
     @property
     def engine(self) -> CacheEngine:

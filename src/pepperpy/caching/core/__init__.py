@@ -6,6 +6,9 @@ process-wide random generator: time and randomness are arguments.
 
 from __future__ import annotations
 
+from importlib.machinery import EXTENSION_SUFFIXES as _EXTENSION_SUFFIXES
+
+from . import engine as _engine
 from .engine import CacheEngine
 from .entry import MISS, CacheEntry, CacheStats, Miss, NearStats, Removal, RemovalCause
 from .errors import (
@@ -48,7 +51,16 @@ from .serializers import (
 )
 from .ttl import MAX_TTL, TTL, deadline, normalize_ttl, remaining, ttl_to_millis
 
+COMPILED: bool = (_engine.__file__ or "").endswith(tuple(_EXTENSION_SUFFIXES))
+"""Whether the compiled build of the core is loaded (``False``: the pure-Python one).
+
+The core and the MemoryCache hot path compile with mypyc where a C compiler is
+present at install time; both builds run the same source and pass the same tests.
+``PEPPERPY_BUILD=pure`` or ``compiled`` at install time asks for one of them.
+"""
+
 __all__ = (
+    "COMPILED",
     "MAX_TTL",
     "MISS",
     "POLICY_NAMES",
