@@ -20,7 +20,7 @@ from ..core.ttl import TTL, normalize_ttl
 from ..core.weights import Weigher
 from .backend import CacheBackend, V
 from .clock import Clock, runtime_clock
-from .memory_ops import NO_TAGS, MemoryOperations
+from .memory_ops import MemoryOperations
 
 __all__ = ("MemoryCache", "RemovalListener")
 
@@ -114,7 +114,7 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
     ) -> None:
         self._engine = engine
         self._get = engine.get
-        self._set = engine.set
+        self._set = engine.set if book is None else self._set_untagging
         self._timed = engine.default_ttl is not None
         self._deadlines = engine.deadlines
         self._user_clock = clock
@@ -163,11 +163,10 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
         if tags:
             self._set_tagged(key, value, now, ttl, tags)
             return
+        # Once the cache has tags, _set also takes the key out of those it had.
         removed = self._set(key, value, now, ttl)
         if removed:
             self._report(removed)
-        if self._book is not None:  # a write without tags drops those the key had
-            self._retag(key, NO_TAGS)
 
     # A keyword-only parameter costs every call a dict lookup of its default (about 6%
     # of a set): at run time ``tags`` is positional too; type checkers see it by keyword.
@@ -197,7 +196,8 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
     async def clear(self) -> None:
         """Remove every entry (listeners are not called). Counters are kept."""
         self._engine.clear()
-        self._book = None
+        if self._book is not None:
+            self._book.clear()
 
     async def delete_prefix(self, prefix: str) -> int:
         """Remove every key that starts with ``prefix`` (matched literally)."""
