@@ -11,7 +11,7 @@ counted by :meth:`invalidate_tags` (it is no live key).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..core.entry import Removal
@@ -37,6 +37,7 @@ class MemoryOperations:
 
     _book: TagBook | None
     _engine: CacheEngine
+    _set: Callable[[str, Any, float, TTL], tuple[Removal, ...]]
 
     def _now(self) -> float:
         raise NotImplementedError
@@ -55,9 +56,22 @@ class MemoryOperations:
             # The book must hear of every eviction and expiry from now on.
             self._engine.report_removals()
             book = TagBook()
-            # The slot is the cache's: a mixin's own slot would clash with the base's.
+            # The slots are the cache's: a mixin's own would clash with the base's.
             self._book = book  # type: ignore[misc]
+            # Plain writes go on calling _set, now one that also drops the key's tags:
+            # a cache that never tags has no check of its own on that path.
+            self._set = self._set_untagging
         book.tag(key, names)
+
+    def _set_untagging(
+        self, key: str, value: Any, now: float, ttl: TTL = None
+    ) -> tuple[Removal, ...]:
+        """The engine's ``set``, for a write without tags: the key leaves those it had."""
+        removed = self._engine.set(key, value, now, ttl)
+        book = self._book
+        if book is not None:
+            book.forget(key)
+        return removed
 
     def _forget(self, keys: Iterable[str]) -> None:
         book = self._book
