@@ -361,3 +361,39 @@ def test_caches_keep_no_instance_dict(factory: Any) -> None:
     assert not hasattr(cache, "__dict__")
     with pytest.raises(AttributeError):
         cache.typo = 1
+
+
+async def test_max_bytes_bounds_the_summed_weight() -> None:
+    removed: list[Removal] = []
+    cache = MemoryCache(
+        max_size=None,
+        max_bytes=100,
+        weigher=lambda key, value: len(value),
+        on_evict=removed.append,
+    )
+    assert cache.max_bytes == 100
+    for i in range(10):
+        await cache.set(f"k{i}", "x" * 10)
+    assert cache.stats.weight == 100
+    await cache.set("big", "x" * 35)  # room first: four entries of 10 leave
+    assert await cache.get("big") == "x" * 35
+    assert [r.key for r in removed] == ["k0", "k1", "k2", "k3"]
+    assert cache.stats.weight == 95
+    await cache.set("huge", "x" * 101)  # heavier than the bound: refused, nothing evicted
+    assert await cache.get("huge") is None
+    assert removed[-1].cause is RemovalCause.REJECTED
+    assert (cache.stats.size, cache.stats.weight, cache.stats.rejections) == (7, 95, 1)
+    view = Cache(cache, "ns")
+    assert view.stats.weight == 95
+
+
+async def test_the_default_weigher_counts_bytes() -> None:
+    cache = MemoryCache(max_bytes=2_000)
+    await cache.set("a", b"x" * 900)
+    await cache.set("b", b"x" * 900)
+    await cache.set("c", b"x" * 900)
+    assert await cache.get("c") == b"x" * 900
+    assert not await cache.contains("a")
+    weight = cache.stats.weight
+    assert weight is not None
+    assert 1_800 < weight <= 2_000

@@ -523,6 +523,27 @@ async def test_a_masked_array_is_refused_not_stored_without_its_mask() -> None:
     assert cache.size == 0
 
 
+async def test_add_stores_only_when_the_key_holds_no_live_vector() -> None:
+    clock = FakeClock()
+    cache = VectorCache(dim=3, clock=clock)
+    assert await cache.add("v", np.array([1.0, 0.0, 0.0]), ttl=10, metadata={"n": 1})
+    assert not await cache.add("v", np.array([0.0, 1.0, 0.0]))
+    assert np.array_equal(await cache.get("v"), [1.0, 0.0, 0.0])
+    assert await cache.get_metadata("v") == {"n": 1}
+    clock.now += 11  # expired: a new vector may take the key
+    assert await cache.add("v", np.array([0.0, 1.0, 0.0]))
+    assert keys_of(await cache.find_similar(np.array([0.0, 1.0, 0.0]), top_k=1)) == ["v"]
+    results = []
+
+    async def adder(i: int) -> None:
+        results.append(await cache.add("w", np.array([1.0, float(i), 0.0])))
+
+    async with anyio.create_task_group() as group:
+        for i in range(10):
+            group.start_soon(adder, i)
+    assert results.count(True) == 1
+
+
 async def test_stats_and_size_only_read() -> None:
     clock = FakeClock()
     cache = VectorCache(clock=clock)

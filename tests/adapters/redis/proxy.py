@@ -46,10 +46,11 @@ class Proxy:
 
     async def handle(self, client: anyio.abc.ByteStream, target: int) -> None:
         self.connections += 1
-        server = await anyio.connect_tcp("127.0.0.1", target)
-        async with client, server, anyio.create_task_group() as group:
-            group.start_soon(self._pump, client, server, True)
-            group.start_soon(self._pump, server, client, False)
+        async with client:  # closed even if cancelled while connecting onwards
+            server = await anyio.connect_tcp("127.0.0.1", target)
+            async with server, anyio.create_task_group() as group:
+                group.start_soon(self._pump, client, server, True)
+                group.start_soon(self._pump, server, client, False)
 
 
 @asynccontextmanager

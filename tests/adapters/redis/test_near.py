@@ -12,8 +12,10 @@ import redis
 
 from pepperpy.caching import BackendError, ConfigurationError, NearCache
 from pepperpy.caching.adapters.redis import RedisCache
+from pepperpy.caching.core.resp import encode_command
 
 from .near_helpers import local, near_up, until
+from .proxy import proxy_to
 from .servers import RedisServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -106,7 +108,7 @@ async def test_another_client_sets_an_expiry(near: RedisCache, raw: redis.Redis)
 async def test_server_side_expiry(near: RedisCache, raw: redis.Redis) -> None:
     # Written with a TTL through the cache: the local copy never outlives it, and the
     # server's invalidation arrives when it reclaims the key.
-    await near.set("k", 1, ttl=0.2)
+    await near.set("k", 1, ttl=1.0)
     assert await near._sync_near()  # our own write's echo came
     assert await near.get("k") == 1
     assert local(near, "k")
@@ -162,32 +164,31 @@ async def test_writes_through_the_cache_update_the_local_copy(near: RedisCache) 
     assert await near.get("q") is None
 
 
-async def test_server_eviction_invalidates(redis_server: RedisServer, namespace: str) -> None:
-    # A server of its own would be cleaner, but maxmemory on the session server is
-    # set for this test only and restored.
-    with redis_server.client() as admin:
-        admin.config_set("maxmemory-policy", "allkeys-lru")
-        used = int(admin.info("memory")["used_memory"])
+async def test_server_eviction_invalidates(own_server: RedisServer, namespace: str) -> None:
+    # volatile-ttl evicts only keys with a TTL, shortest first: the victim is the one
+    # key with a TTL, so it is the one evicted once memory runs out.
+    with own_server.client() as admin:
+        admin.config_set("maxmemory-policy", "volatile-ttl")
         cache = RedisCache(
-            "127.0.0.1", redis_server.port, namespace=namespace, near_cache=NearCache()
+            "127.0.0.1", own_server.port, namespace=namespace, near_cache=NearCache()
         )
-        try:
-            async with cache:
-                await near_up(cache)
-                await cache.set("victim", "x")
-                assert await cache._sync_near()  # our own write's echo came
-                assert await cache.get("victim") == "x"
-                admin.config_set("maxmemory", used + 2_000_000)
-                filler = "y" * 10_000
-                for index in range(1000):
+        async with cache:
+            await cache.set("victim", "x", ttl=600)
+            assert await cache._sync_near()  # our own write's echo came
+            assert await cache.get("victim") == "x"
+            assert local(cache, "victim")
+            admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) + 500_000)
+            filler = "y" * 10_000
+            for index in range(1000):
+                try:
                     admin.set(f"{namespace}:fill:{index}", filler)
-                    if not local(cache, "victim"):
-                        break
-                await until(lambda: not local(cache, "victim"), "the eviction invalidated")
-                assert await cache.get("victim") in ("x", None)
-        finally:
-            admin.config_set("maxmemory", 0)
-            admin.config_set("maxmemory-policy", "noeviction")
+                except redis.ResponseError:  # out of memory: nothing left to evict
+                    break
+                if not admin.exists(f"{namespace}:victim"):
+                    break
+            assert not admin.exists(f"{namespace}:victim")
+            await until(lambda: not local(cache, "victim"), "the eviction invalidated")
+            assert await cache.get("victim") is None
 
 
 async def test_outside_async_with_reads_go_to_redis(
@@ -230,3 +231,84 @@ async def test_entering_with_the_server_down_goes_on(port_rng: random.Random) ->
         assert not cache._near.state.up
         with pytest.raises(BackendError):
             await cache.get("k")
+
+
+async def test_channel_dropped_flushes_then_tracks_again(
+    near: RedisCache, raw: redis.Redis
+) -> None:
+    await near.set("k", 1)
+    assert await near._sync_near()
+    assert await near.get("k") == 1
+    assert local(near, "k")
+    tracker = near._near
+    assert tracker is not None
+    (channel,) = tracker._channels.values()
+    flushes = near.stats.near.flushes  # type: ignore[union-attr]
+    raw.client_kill_filter(_id=channel.client_id)
+    await until(lambda: not local(near, "k"), "flushed when the channel dropped")
+    assert near.stats.near.flushes == flushes + 1  # type: ignore[union-attr]
+    await near_up(near)
+    assert await near.get("k") == 1
+    assert local(near, "k")
+    raw.set(f"{near.namespace}:k", b"2")
+    await until(lambda: not local(near, "k"), "invalidated on the new channel")
+    assert await near.get("k") == 2
+
+
+async def test_data_connection_dropped_flushes(near: RedisCache, raw: redis.Redis) -> None:
+    await near.set("k", 1)
+    assert await near._sync_near()
+    assert await near.get("k") == 1
+    runner = near._runner
+    assert runner is not None
+    client_id = await runner.call_on(-1, encode_command((b"CLIENT", b"ID")), runner.deadline())
+    assert isinstance(client_id, int)
+    raw.client_kill_filter(_id=client_id)
+    await near.delete("other")  # finds the connection gone, and retries on a new one
+    await until(lambda: not local(near, "k"), "flushed when the data connection dropped")
+    await near_up(near)
+    assert await near.get("k") == 1
+
+
+async def test_atomic_writes_and_tags_through_the_cache(near: RedisCache) -> None:
+    assert await near.add("n", 1)
+    assert await near.get("n") == 1
+    assert await near.incr("n", 2) == 3
+    assert await near.get("n") == 3
+    assert not await near.add("n", 10)
+    assert await near.get("n") == 3
+    assert await near.expire("n", 1.0)
+    assert await near.get("n") == 3  # read again, now with its TTL
+    await until(lambda: not local(near, "n"), "gone locally with its new TTL")
+
+    async def expired() -> bool:
+        value = await near.get("n")
+        assert value in (3, None)
+        return value is None
+
+    await until(expired, "expired in Redis too")
+    await near.set("t", "tagged", tags=["group"])
+    assert await near.get("t") == "tagged"
+    assert await near.invalidate_tags("group") == 1
+    assert await near.get("t") is None
+
+
+async def test_a_silent_network_is_noticed(
+    redis_server: RedisServer, raw: redis.Redis, namespace: str
+) -> None:
+    """Nothing comes through any more, but no connection ends (a partition): the
+    heartbeat notices, and the local copy is flushed."""
+    async with proxy_to(redis_server.port) as proxy:
+        cache = RedisCache(
+            "127.0.0.1", proxy.port, namespace=namespace, timeout=0.5, near_cache=NearCache()
+        )
+        async with cache:
+            await cache.set("k", 1)
+            assert await cache._sync_near()
+            assert await cache.get("k") == 1
+            assert local(cache, "k")
+            proxy.delay = (60.0, 60.0)  # every byte from now on is held back
+            raw.set(f"{namespace}:k", b"2")  # unheard
+            await until(lambda: not local(cache, "k"), "flushed by the heartbeat")
+            assert cache._near is not None
+            assert not cache._near.state.up

@@ -14,10 +14,13 @@ from ..core.engine import CacheEngine
 from ..core.entry import MISS, CacheEntry, CacheStats, Removal
 from ..core.errors import ConfigurationError
 from ..core.keys import check_keys
+from ..core.loading import TagBook
 from ..core.policies import CachePolicy
 from ..core.ttl import TTL, normalize_ttl
+from ..core.weights import Weigher
 from .backend import CacheBackend, V
 from .clock import Clock, runtime_clock
+from .memory_ops import NO_TAGS, MemoryOperations
 
 __all__ = ("MemoryCache", "RemovalListener")
 
@@ -33,7 +36,7 @@ _REAP_BATCH: Final = 1024
 
 
 @final
-class MemoryCache(CacheBackend[V]):
+class MemoryCache(MemoryOperations, CacheBackend[V]):
     """An in-process cache: values are kept as they are (no copy, no serialization).
 
     ``max_size`` bounds the entry count (``None``: unbounded); ``policy`` is a
@@ -41,8 +44,12 @@ class MemoryCache(CacheBackend[V]):
     :data:`~pepperpy.caching.POLICY_NAMES`; ``default_ttl`` applies to writes without a
     TTL. ``clock`` returns monotonic seconds; by default the cache follows the clock
     of the event loop it is first used on (so trio's ``MockClock`` drives it).
-    ``on_evict`` is called with a :class:`~pepperpy.caching.Removal` for every entry
-    evicted or reclaimed after expiry; an exception it raises is logged, not raised.
+    ``max_bytes`` bounds the summed weight of the entries, ``weigher(key, value)``
+    each (default :func:`~pepperpy.caching.core.weights.estimate_size`, a cheap size
+    in bytes); a value heavier than ``max_bytes`` is not stored and evicts nothing
+    (see :doc:`/memory`). ``on_evict`` is called with a
+    :class:`~pepperpy.caching.Removal` for every entry evicted, refused or reclaimed
+    after expiry; an exception it raises is logged, not raised.
 
     Expired entries are misses at once and are reclaimed by later writes (a few per
     write); while the cache is used as ``async with cache:`` a background task also
@@ -59,6 +66,7 @@ class MemoryCache(CacheBackend[V]):
     """
 
     __slots__ = (
+        "_book",
         "_clock",
         "_deadlines",
         "_engine",
@@ -77,6 +85,8 @@ class MemoryCache(CacheBackend[V]):
         default_ttl: TTL = None,
         clock: Clock | None = None,
         *,
+        max_bytes: int | None = None,
+        weigher: Weigher | None = None,
         on_evict: RemovalListener | None = None,
     ) -> None:
         super().__init__()
@@ -85,11 +95,22 @@ class MemoryCache(CacheBackend[V]):
         if on_evict is not None and not callable(on_evict):
             raise ConfigurationError(f"on_evict must be a callable or None; got {on_evict!r}")
         # Without a listener nobody reads the removal records: the engine skips them.
-        engine = CacheEngine(max_size, policy, default_ttl, removals=on_evict is not None)
-        self._bind(engine, clock, on_evict)
+        engine = CacheEngine(
+            max_size,
+            policy,
+            default_ttl,
+            max_bytes=max_bytes,
+            weigher=weigher,
+            removals=on_evict is not None,
+        )
+        self._bind(engine, clock, on_evict, None)
 
     def _bind(
-        self, engine: CacheEngine, clock: Clock | None, on_evict: RemovalListener | None
+        self,
+        engine: CacheEngine,
+        clock: Clock | None,
+        on_evict: RemovalListener | None,
+        book: TagBook | None,
     ) -> None:
         self._engine = engine
         self._get = engine.get
@@ -100,20 +121,23 @@ class MemoryCache(CacheBackend[V]):
         self._clock: Clock | None = clock
         self._on_evict = on_evict
         self._reaper: anyio.abc.TaskGroup | None = None
+        self._book = book
 
     # -- copies and pickling ---------------------------------------------------------
 
     def __copy__(self) -> MemoryCache:
         """An independent cache over a copy of the engine (the same value objects)."""
-        return _rebuild(copy.copy(self._engine), self._user_clock, self._on_evict)
+        book = copy.deepcopy(self._book)  # names only: a copy is cheap, sharing is wrong
+        return _rebuild(copy.copy(self._engine), self._user_clock, self._on_evict, book)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> MemoryCache:
         """An independent cache over a deep copy of the engine (copies of the values)."""
-        return _rebuild(copy.deepcopy(self._engine, memo), self._user_clock, self._on_evict)
+        engine = copy.deepcopy(self._engine, memo)
+        return _rebuild(engine, self._user_clock, self._on_evict, copy.deepcopy(self._book, memo))
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle the engine and the settings; never the reaper or a bound clock."""
-        return (_rebuild, (self._engine, self._user_clock, self._on_evict))
+        return (_rebuild, (self._engine, self._user_clock, self._on_evict, self._book))
 
     # -- the hot path ----------------------------------------------------------------
 
@@ -128,13 +152,22 @@ class MemoryCache(CacheBackend[V]):
         value = self._get(key, self._now() if self._deadlines else 0.0)
         return default if value is MISS else value
 
-    async def set(self, key: str, value: V, ttl: TTL = None) -> None:
-        """Store ``value`` under ``key``; ``ttl=None`` applies the default TTL."""
+    async def set(self, key: str, value: V, ttl: TTL = None, *, tags: Iterable[str] = ()) -> None:
+        """Store ``value`` under ``key``; ``ttl=None`` applies the default TTL.
+
+        ``tags`` are names to :meth:`~CacheBackend.invalidate_tags` the key by; a write without
+        tags takes the key out of those it had.
+        """
         # The clock is read only when the write's answer can depend on it.
         now = self._now() if ttl is not None or self._timed or self._deadlines else 0.0
+        if tags:
+            self._set_tagged(key, value, now, ttl, tags)
+            return
         removed = self._set(key, value, now, ttl)
-        if removed and self._on_evict is not None:
+        if removed:
             self._report(removed)
+        if self._book is not None:  # a write without tags drops those the key had
+            self._retag(key, NO_TAGS)
 
     # -- the rest of the interface ---------------------------------------------------
 
@@ -144,15 +177,20 @@ class MemoryCache(CacheBackend[V]):
 
     async def delete(self, key: str) -> bool:
         """Remove ``key``; ``True`` if it held a live value."""
+        if self._book is not None:
+            self._forget((key,))
         return self._engine.delete(key, self._now())
 
     async def clear(self) -> None:
         """Remove every entry (listeners are not called). Counters are kept."""
         self._engine.clear()
+        self._book = None
 
     async def delete_prefix(self, prefix: str) -> int:
         """Remove every key that starts with ``prefix`` (matched literally)."""
-        return self._engine.delete_prefix(prefix)
+        removed = self._engine.delete_prefix(prefix)  # checks the prefix first
+        self._forget_prefix(prefix)
+        return removed
 
     async def ttl(self, key: str) -> float | None:
         """Seconds left for ``key``; ``None`` without expiry or when absent."""
@@ -179,12 +217,16 @@ class MemoryCache(CacheBackend[V]):
             removed = engine_set(key, value, now, ttl)
             if removed:
                 self._report(removed)
+        if self._book is not None:
+            self._forget(mapping)  # written without tags
 
     async def delete_many(self, keys: Iterable[str]) -> int:
         """Remove every key in ``keys``; how many held a live value."""
         delete = self._engine.delete
         now = self._now()
-        return sum(delete(key, now) for key in check_keys(keys))
+        checked = check_keys(keys)
+        self._forget(checked)
+        return sum(delete(key, now) for key in checked)
 
     async def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
         """The live keys that start with ``prefix``, from a snapshot taken at the start."""
@@ -228,6 +270,11 @@ class MemoryCache(CacheBackend[V]):
         return self._engine.max_size
 
     @property
+    def max_bytes(self) -> int | None:
+        """The bound on the summed weight of the entries, or ``None``."""
+        return self._engine.max_bytes
+
+    @property
     def engine(self) -> CacheEngine:
         """The core engine this cache drives (for inspection and tests)."""
         return self._engine
@@ -261,6 +308,11 @@ class MemoryCache(CacheBackend[V]):
 
     # -- internals -------------------------------------------------------------------
 
+    async def _get_with_ttl(self, key: str) -> tuple[Any, float | None]:
+        now = self._now()
+        value = self._get(key, now)
+        return value, (None if value is MISS else self._engine.ttl(key, now))
+
     def _effective_ttl(self, ttl: TTL) -> float | None:
         return self._engine.default_ttl if ttl is None else normalize_ttl(ttl)
 
@@ -271,6 +323,8 @@ class MemoryCache(CacheBackend[V]):
         return clock()
 
     def _report(self, removed: Iterable[Removal]) -> None:
+        if self._book is not None:
+            self._forget([removal.key for removal in removed])
         listener = self._on_evict
         if listener is None:
             return
@@ -298,10 +352,13 @@ class MemoryCache(CacheBackend[V]):
 
 
 def _rebuild(
-    engine: CacheEngine, clock: Clock | None, on_evict: RemovalListener | None
+    engine: CacheEngine,
+    clock: Clock | None,
+    on_evict: RemovalListener | None,
+    book: TagBook | None = None,
 ) -> MemoryCache:
     """A MemoryCache over ``engine`` (copies and unpickling)."""
     cache = MemoryCache.__new__(MemoryCache)
     CacheBackend.__init__(cache)
-    cache._bind(engine, clock, on_evict)
+    cache._bind(engine, clock, on_evict, book)
     return cache

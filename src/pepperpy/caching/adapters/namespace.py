@@ -189,7 +189,8 @@ class Cache(CacheBackend[V]):
 
     @property
     def stats(self) -> CacheStats:
-        """This view's hits and misses; size, evictions and expirations of the backend."""
+        """This view's hits and misses; size, evictions, expirations, rejections and
+        weight of the backend."""
         store = self._backend.stats
         return CacheStats(
             hits=self._hits,
@@ -197,6 +198,8 @@ class Cache(CacheBackend[V]):
             size=store.size,
             evictions=store.evictions,
             expirations=store.expirations,
+            rejections=store.rejections,
+            weight=store.weight,
         )
 
     async def aclose(self) -> None:

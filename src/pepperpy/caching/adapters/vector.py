@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from os import PathLike
-from typing import Any, Final, Self, TypeVar, final
+from typing import Any, Final, Self, TypeVar, final, overload
 
 import anyio
 import anyio.lowlevel
@@ -34,6 +34,7 @@ from .vector_files import read_snapshot, write_snapshot
 __all__ = ("MAX_DEFAULT_THREADS", "VectorCache", "default_threads")
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 MAX_DEFAULT_THREADS: Final = 8
 """The most threads a cache uses for batches unless told otherwise."""
@@ -60,7 +61,7 @@ def _count(queries: object) -> int:
 
 
 @final
-class VectorCache(CacheBackend):
+class VectorCache(CacheBackend["npt.NDArray[Any]"]):
     """A cache of vectors (embeddings) that answers "what is stored near this one?".
 
     Keys are ``str``; values are 1-D vectors (numpy arrays or sequences of numbers).
@@ -123,6 +124,12 @@ class VectorCache(CacheBackend):
         self._lock = anyio.Lock(fast_acquire=True)
 
     # -- reads ---------------------------------------------------------------------
+
+    @overload
+    async def get(self, key: str) -> npt.NDArray[Any] | None: ...
+
+    @overload
+    async def get(self, key: str, default: D) -> npt.NDArray[Any] | D: ...
 
     async def get(self, key: str, default: Any = None) -> Any:
         """A copy of the vector stored under ``key`` (values as given, in the cache's
@@ -221,6 +228,22 @@ class VectorCache(CacheBackend):
                 await self._run(write, store.insert_work(1))
         if store.wants_rebuild or store.wants_recall_check:
             await self._maintain()
+
+    async def add(
+        self, key: str, value: Any, ttl: TTL = None, metadata: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Store the vector ``value`` under ``key`` only if the key holds no live vector;
+        whether it was stored. Checked and written under the cache's lock, so two
+        concurrent ``add`` calls of one key store one vector."""
+        store = self._store
+        async with self._lock:
+            if store.contains(key, self._read_clock()):
+                return False
+            write = partial(store.set, key, value, self._now(ttl), ttl, metadata)
+            await self._run(write, store.insert_work(1))
+        if store.wants_rebuild or store.wants_recall_check:
+            await self._maintain()
+        return True
 
     async def set_many(
         self,

@@ -26,6 +26,7 @@ from .policies import (
     make_policy,
 )
 from .ttl import TTL, normalize_ttl, remaining
+from .weights import Weigher, check_max_bytes, check_weight, estimate_size
 
 __all__ = ("CacheEngine",)
 
@@ -36,6 +37,9 @@ _REJECTED: Final = RemovalCause.REJECTED
 # Removal's own __new__ is a Python function; tuple.__new__ builds the same record
 # without that frame, which matters on the eviction path.
 _new_removal: Final = tuple.__new__
+_Bytes = tuple[int | None, Weigher | None, dict[str, int] | None, int]
+"""A weighing engine's state: max_bytes, the weigher, each key's weight, their sum."""
+_NO_BYTES: Final[_Bytes] = (None, None, None, 0)
 _RECLAIM_PER_WRITE: Final = 2
 """Expired entries reclaimed by each write: more than one write can create, so the
 backlog of expired entries shrinks even when nothing else calls :meth:`expire`."""
@@ -47,7 +51,17 @@ class CacheEngine:
 
     ``max_size`` bounds the number of entries (``None``: unbounded); ``policy`` chooses
     what to evict (a :class:`CachePolicy` or a name such as ``"lru"``); ``default_ttl``
-    applies to writes that give no TTL. With ``removals=False`` writes and
+    applies to writes that give no TTL.
+
+    ``max_bytes`` is a second bound beside ``max_size``: the summed weight of the
+    entries, each weighed once when written by ``weigher(key, value)`` (by default
+    :func:`~pepperpy.caching.core.weights.estimate_size`, a cheap size in bytes). A
+    write makes room (reclaiming, then evicting, as many entries as it takes) before
+    the new entry joins; a value heavier than ``max_bytes`` on its own is not stored,
+    evicts nothing, and comes back as a rejection. A ``weigher`` without
+    ``max_bytes`` only keeps the sum, for :attr:`stats`.
+
+    With ``removals=False`` writes and
     :meth:`expire` return the empty tuple instead of what they removed (the counters
     still count it): a caller with no one to tell saves building the records.
 
@@ -74,6 +88,7 @@ class CacheEngine:
         "_expirations",
         "_heap",
         "_hits",
+        "_max_bytes",
         "_max_size",
         "_misses",
         "_on_hit",
@@ -82,6 +97,9 @@ class CacheEngine:
         "_quiet",
         "_rejections",
         "_values",
+        "_weigher",
+        "_weight",
+        "_weights",
     )
 
     def __init__(
@@ -90,9 +108,17 @@ class CacheEngine:
         policy: CachePolicy | str = "lru",
         default_ttl: TTL = None,
         *,
+        max_bytes: int | None = None,
+        weigher: Weigher | None = None,
         removals: bool = True,
     ) -> None:
         max_size = check_capacity(max_size)
+        max_bytes = check_max_bytes(max_bytes)
+        if weigher is not None and not callable(weigher):
+            raise ConfigurationError(f"weigher must be a callable or None; got {weigher!r}")
+        if weigher is None and max_bytes is not None:
+            weigher = estimate_size
+        weighing: _Bytes = _NO_BYTES if weigher is None else (max_bytes, weigher, {}, 0)
         seconds = normalize_ttl(default_ttl)
         chosen = make_policy(policy)
         if len(chosen):
@@ -100,7 +126,7 @@ class CacheEngine:
         if isinstance(chosen, CapacityAwarePolicy):
             chosen.bind_capacity(max_size)
         # (deadline, key) pairs; a pair is stale once _deadlines disagrees with it.
-        self._restore(max_size, seconds, chosen, {}, {}, [], (0, 0, 0, 0, 0), removals)
+        self._restore(max_size, seconds, chosen, {}, {}, [], (0, 0, 0, 0, 0), removals, weighing)
 
     def _restore(
         self,
@@ -112,11 +138,13 @@ class CacheEngine:
         heap: list[tuple[float, str]],
         counters: tuple[int, int, int, int, int],
         removals: bool,
+        weighing: _Bytes,
     ) -> None:
         """Set every field from the engine's state; the derived ones are made afresh.
 
         With a policy that offers its ordered store, ``values`` is that store."""
         self._quiet = not removals
+        self._max_bytes, self._weigher, self._weights, self._weight = weighing
         self._max_size = max_size
         self._default_ttl = default_ttl
         self._policy = policy
@@ -194,6 +222,8 @@ class CacheEngine:
         """
         if value is MISS:
             raise CacheError("MISS is the engine's answer for 'no value'; it cannot be stored")
+        if self._weigher is not None:
+            return self._set_weighed(key, value, now, ttl)
         seconds = self._default_ttl if ttl is None else normalize_ttl(ttl)
         values = self._values
         deadlines = self._deadlines
@@ -244,6 +274,56 @@ class CacheEngine:
             self._set_deadline(key, now + seconds)
         return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
 
+    def _set_weighed(self, key: str, value: Any, now: float, ttl: TTL) -> tuple[Removal, ...]:
+        """:meth:`set` for an engine that weighs its entries."""
+        seconds = self._default_ttl if ttl is None else normalize_ttl(ttl)
+        present = self._stored(key)
+        weigher, weights = self._weigher, self._weights
+        assert weigher is not None
+        assert weights is not None
+        weight = check_weight(weigher(key, value), key)
+        values, deadlines = self._values, self._deadlines
+        max_bytes = self._max_bytes
+        if max_bytes is not None and weight > max_bytes:
+            # Heavier than the whole cache: not stored, nothing evicted for it. An older
+            # value goes, so that the key does not answer with what was replaced.
+            if present:
+                self._drop(key)
+            self._rejections += 1
+            return _NO_REMOVALS if self._quiet else (Removal(key, value, _REJECTED),)
+        live = present and not (key in deadlines and deadlines[key] <= now)
+        if live:
+            grown = self._weight - weights[key] + weight
+            if max_bytes is None or grown <= max_bytes:
+                values[key] = value
+                weights[key] = weight
+                self._weight = grown
+                if self._on_hit is not None:
+                    self._on_hit(key)
+                self._new_deadline(key, now, seconds)
+                return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
+        if present:
+            # Expired, or grown past the bound: it starts afresh, so that making room
+            # can never evict the entry being written.
+            self._drop(key)
+        removed: list[Removal] = []
+        max_size = self._max_size
+        full = False
+        while (max_size is not None and len(values) >= max_size) or (
+            max_bytes is not None and self._weight + weight > max_bytes
+        ):
+            full = True
+            removed.extend(self._make_room(now))
+        values[key] = value
+        weights[key] = weight
+        self._weight += weight
+        if self._ordered is None:
+            self._policy.record_insert(key)
+        self._new_deadline(key, now, seconds)
+        if full:
+            return tuple(removed) if removed else _NO_REMOVALS
+        return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
+
     def delete(self, key: str, now: float) -> bool:
         """Remove ``key``; ``True`` if it held a live value (an expired one is dropped too)."""
         if not self._stored(key):
@@ -265,6 +345,9 @@ class CacheEngine:
 
     def clear(self) -> None:
         """Remove every entry. Counters are kept (see :meth:`reset_stats`)."""
+        if self._weights is not None:
+            self._weights.clear()
+            self._weight = 0
         self._values.clear()
         self._deadlines.clear()
         self._heap.clear()
@@ -277,6 +360,11 @@ class CacheEngine:
         if not self._heap:
             return _NO_REMOVALS
         return self._reclaim(now, limit)
+
+    def report_removals(self) -> None:
+        """From now on, have writes and :meth:`expire` return what they removed (a
+        caller that did not need the records, made with ``removals=False``, now does)."""
+        self._quiet = False
 
     def next_deadline(self) -> float | None:
         """The earliest expiry time among stored entries, or ``None`` if none has a TTL."""
@@ -311,6 +399,7 @@ class CacheEngine:
             evictions=self._evictions,
             expirations=self._expirations,
             rejections=self._rejections,
+            weight=None if self._weights is None else self._weight,
         )
 
     def live_size(self, now: float) -> int:
@@ -350,6 +439,7 @@ class CacheEngine:
             evictions=self._evictions,
             expirations=self._expirations,
             rejections=self._rejections,
+            weight=None if self._weights is None else self._weight,
         )
 
     def reset_stats(self) -> None:
@@ -361,6 +451,21 @@ class CacheEngine:
     def max_size(self) -> int | None:
         """The capacity in entries, or ``None`` for unbounded."""
         return self._max_size
+
+    @property
+    def max_bytes(self) -> int | None:
+        """The bound on the summed weight, or ``None``."""
+        return self._max_bytes
+
+    @property
+    def weight(self) -> int | None:
+        """The summed weight of the stored entries (expired ones not yet reclaimed
+        included), or ``None`` for an engine that does not weigh."""
+        return None if self._weights is None else self._weight
+
+    def weight_of(self, key: str) -> int | None:
+        """The weight ``key`` was stored with, or ``None`` (not stored, or no weigher)."""
+        return None if self._weights is None else self._weights.get(key)
 
     @property
     def default_ttl(self) -> float | None:
@@ -402,6 +507,7 @@ class CacheEngine:
         list[tuple[float, str]],
         tuple[int, int, int, int, int],
         bool,
+        _Bytes,
     ]:
         counters = (self._hits, self._misses, self._evictions, self._expirations)
         return (
@@ -413,6 +519,7 @@ class CacheEngine:
             self._heap,
             (*counters, self._rejections),
             not self._quiet,
+            (self._max_bytes, self._weigher, self._weights, self._weight),
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -421,7 +528,9 @@ class CacheEngine:
 
     def __copy__(self) -> CacheEngine:
         """An independent engine holding the same value objects."""
-        max_size, default_ttl, policy, values, deadlines, heap, counters, removals = self._state()
+        state = self._state()
+        max_size, default_ttl, policy, values, deadlines, heap, counters, removals, weighing = state
+        max_bytes, weigher, weights, weight = weighing
         clone = CacheEngine.__new__(CacheEngine)
         # A policy may hold the values (its ordered store): the memo keeps them as they
         # are while the policy's own structures are copied.
@@ -435,6 +544,7 @@ class CacheEngine:
             list(heap),
             counters,
             removals,
+            (max_bytes, weigher, None if weights is None else dict(weights), weight),
         )
         return clone
 
@@ -463,6 +573,13 @@ class CacheEngine:
         expires_at = self._deadlines.get(key)
         return expires_at is None or expires_at > now
 
+    def _new_deadline(self, key: str, now: float, seconds: float | None) -> None:
+        """Give ``key`` the deadline of a write at ``now`` with ``seconds`` (or none)."""
+        if seconds is not None:
+            self._set_deadline(key, now + seconds)
+        elif self._deadlines:
+            self._deadlines.pop(key, None)
+
     def _set_deadline(self, key: str, expires_at: float) -> None:
         self._deadlines[key] = expires_at
         heap = self._heap
@@ -479,6 +596,8 @@ class CacheEngine:
         self._deadlines.pop(key, None)
         if self._ordered is None:
             self._policy.record_remove(key)
+        if self._weights is not None:
+            self._weight -= self._weights.pop(key)
         return value
 
     def _reclaim(self, now: float, limit: int | None) -> tuple[Removal, ...]:
@@ -510,6 +629,8 @@ class CacheEngine:
             value = self._values.pop(victim)
         if self._deadlines:
             self._deadlines.pop(victim, None)
+        if self._weights is not None:
+            self._weight -= self._weights.pop(victim)
         cause = _EVICTED
         if self._admission is not None and self._admission():
             self._rejections += 1
@@ -528,7 +649,10 @@ def _unpickle_engine(
     heap: list[tuple[float, str]],
     counters: tuple[int, int, int, int, int],
     removals: bool,
+    weighing: _Bytes,
 ) -> CacheEngine:
     engine = CacheEngine.__new__(CacheEngine)
-    engine._restore(max_size, default_ttl, policy, values, deadlines, heap, counters, removals)
+    engine._restore(
+        max_size, default_ttl, policy, values, deadlines, heap, counters, removals, weighing
+    )
     return engine

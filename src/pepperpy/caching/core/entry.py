@@ -129,7 +129,11 @@ class CacheStats:
     failed_writes: int = 0
     breaker: BreakerStats | None = None
     rejections: int = 0
-    """Entries an admission filter refused (W-TinyLFU); not counted as evictions."""
+    """Entries refused by an admission filter (W-TinyLFU), or heavier on their own
+    than ``max_bytes``; not counted as evictions."""
+    weight: int | None = None
+    """The summed weight of the stored entries (bytes, with the default weigher), or
+    ``None`` for a cache that does not weigh them."""
 
     @property
     def lookups(self) -> int:

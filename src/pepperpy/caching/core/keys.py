@@ -22,7 +22,7 @@ __all__ = (
 )
 
 SEPARATOR: Final = ":"
-"""Joins a namespace and a key: namespace ``users`` stores key ``1`` as ``users:1``."""
+"""Joins a namespace and a key (namespace ``users`` stores key ``1`` as ``users:1``)."""
 
 
 def bad_key(key: object) -> InvalidKeyError:

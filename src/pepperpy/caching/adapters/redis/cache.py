@@ -339,9 +339,9 @@ class RedisCache(DistributedCache[V]):
         # A plain method handing back a coroutine: without a near cache, the read
         # costs no extra coroutine level.
         near = self._near
-        if near is None or not near.state.up:
-            return DistributedCache.get(self, key, default)
-        return self._near_get(near, key, default)
+        if near is not None and near.state.up:
+            return self._near_get(near, key, default)
+        return DistributedCache.get(self, key, default)
 
     async def _near_get(self, near: NearTracker, key: str, default: Any) -> Any:
         state = near.state

@@ -8,9 +8,11 @@ answered locally):
   <namespace>`` itself and receives ``invalidate`` pushes on the same connection.
   On RESP2 it redirects its own invalidations to itself (``REDIRECT <its id>``) and
   subscribes to ``__redis__:invalidate``.
-* ``default`` tracking (per key read): the data connections to each node carry
-  ``CLIENT TRACKING on REDIRECT <that node's channel>``, so the server remembers the
-  keys they read and tells the channel when one changes.
+* ``default`` tracking (per key read): once a node's channel is open, the data
+  connection to that node is sent ``CLIENT TRACKING on REDIRECT <the channel>``, so
+  the server remembers the keys it reads and tells the channel when one changes. A
+  data connection that is lost takes its tracking with it: that flushes and sets
+  everything up again, the new connection included.
 
 Whenever a channel, or a data connection to a primary, is lost, or the cluster's
 primaries change, the local copy is flushed at once (:meth:`NearState.channel_lost
@@ -18,7 +20,9 @@ primaries change, the local copy is flushed at once (:meth:`NearState.channel_lo
 again; values are served and kept again only once tracking is confirmed on every
 primary. Each channel also subscribes to a channel of its own that :meth:`NearTracker.sync`
 publishes on: a message there arrives after every invalidation of a change that
-completed before it was published.
+completed before it was published. The same message, every second, is the heartbeat
+that notices a silent network (no end of stream, nothing heard): not heard back
+within the cache's ``timeout``, the channels are given up like a lost one.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from ...core.remote.pubsub import (
     invalidated_keys,
     pubsub_message,
 )
-from ...core.remote.session import SessionSettings, Tracking
+from ...core.remote.session import Tracking
 from ...core.remote.topology import Address, format_address
 from ...core.resp import ErrorReply, Push, Request, encode_command
 from ..clock import Clock
@@ -65,6 +69,8 @@ _log: Final = logging.getLogger("pepperpy.caching")
 _REDIR_BROKEN: Final = b"tracking-redir-broken"
 _BACKOFF: Final = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
 """Seconds before each new attempt to set the channels up after a failure."""
+_HEARTBEAT: Final = 1.0
+"""Seconds between two checks that every channel still hears its server."""
 _FIRST_ATTEMPTS: Final = 3
 """Attempts (each interrupted by a change, say) before entering the cache goes on
 without the near cache up."""
@@ -127,17 +133,6 @@ class NearTracker:
         if self._restart is not None:
             self._restart.set()
 
-    def session_for(self, address: Address) -> SessionSettings | None:
-        """How a new data connection to ``address`` is set up (``default`` tracking:
-        redirecting to that node's channel), or ``None`` for the cache's own settings."""
-        runner = self._runner
-        channel = self._channels.get(address)
-        if self._bcast or runner is None or channel is None:
-            return None
-        return replace(
-            runner.links.connector.session, tracking=Tracking(redirect=channel.client_id)
-        )
-
     # -- the channels ------------------------------------------------------------------
 
     async def run(
@@ -149,7 +144,6 @@ class NearTracker:
         first setup failed (then reads go to Redis until a later attempt succeeds).
         """
         self._runner = runner
-        runner.links.session_for = self.session_for
         starting = True
         failures = attempts = 0
         try:
@@ -167,7 +161,7 @@ class NearTracker:
                         if starting and (self.state.up or attempts >= _FIRST_ATTEMPTS):
                             starting = False
                             task_status.started()
-                        await restart.wait()
+                        await self._watch(runner, restart)
                         group.cancel_scope.cancel()
                 except BackendError as error:
                     failures += 1
@@ -185,7 +179,22 @@ class NearTracker:
                 await anyio.sleep(_BACKOFF[min(failures, len(_BACKOFF) - 1)])
         finally:
             self._runner = None
-            runner.links.session_for = None
+
+    async def _watch(self, runner: Runner, restart: anyio.Event) -> None:
+        """Until ``restart``: every :data:`_HEARTBEAT` seconds, check that each channel
+        still hears what is published to it (a silent network, say a partition, sends
+        no end of stream; the server would not be heard either)."""
+        while not restart.is_set():
+            with anyio.move_on_after(_HEARTBEAT):
+                await restart.wait()
+            if restart.is_set():
+                return
+            try:
+                heard = await self._echo(runner)
+            except BackendError:
+                heard = False
+            if not heard:
+                self._lost("an invalidation channel stopped answering")
 
     @staticmethod
     async def _relearn(runner: Runner) -> None:
@@ -287,18 +296,30 @@ class NearTracker:
         runner = self._runner
         if runner is None or not self.state.up:
             return False
+        return await self._echo(runner) and self.state.up
+
+    async def _echo(self, runner: Runner) -> bool:
+        """Publish to each channel and wait (``timeout`` at most) to hear it back there:
+        it then has taken every invalidation sent before. Whether all were heard."""
         deadline = runner.deadline()
-        waiters: list[anyio.Event] = []
-        for channel in list(self._channels.values()):
-            token = uuid.uuid4().hex.encode()
-            waiter = self._synced[token] = anyio.Event()
-            waiters.append(waiter)
-            payload = encode_command((b"PUBLISH", channel.name, token))
-            await runner.call_on(channel.address, payload, deadline)
-        with anyio.move_on_after(max(deadline - runner.clock(), 0.0)):
-            for waiter in waiters:
-                await waiter.wait()
-        return self.state.up
+        tokens: list[bytes] = []
+        try:
+            for channel in list(self._channels.values()):
+                token = uuid.uuid4().hex.encode()
+                self._synced[token] = anyio.Event()
+                tokens.append(token)
+                payload = encode_command((b"PUBLISH", channel.name, token))
+                await runner.call_on(channel.address, payload, deadline)
+            with anyio.move_on_after(max(deadline - runner.clock(), 0.0)):
+                for token in tokens:
+                    waiter = self._synced.get(token)
+                    if waiter is not None:
+                        await waiter.wait()
+                return True
+            return False
+        finally:
+            for token in tokens:
+                self._synced.pop(token, None)
 
     def stats(self, remote_hits: int, misses: int) -> NearStats:
         """The near cache's counters."""

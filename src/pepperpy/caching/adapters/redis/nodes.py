@@ -10,7 +10,7 @@ hear of both (:class:`~pepperpy.caching.core.remote.events.NodeConnected`,
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Final
 
 import anyio
@@ -23,7 +23,6 @@ from ...core.remote.events import (
     RedisEvent,
     RedisListener,
 )
-from ...core.remote.session import SessionSettings
 from ...core.remote.topology import Address, format_address
 from ...core.resp import ConnectionLost, Push
 from .connect import Connector
@@ -80,13 +79,8 @@ class NodeLink:
             def on_push(push: Push) -> None:
                 notify(listener, PushReceived(address, push))
 
-        prepare = self._links.session_for
         connection, session = await self._links.connector.open(
-            self.address,
-            deadline,
-            on_push=on_push,
-            on_close=self._closed,
-            session=None if prepare is None else prepare(self.address),
+            self.address, deadline, on_push=on_push, on_close=self._closed
         )
         connection.watch(self._links.watchdog)
         self.connection = connection
@@ -118,18 +112,15 @@ class NodeLinks:
     """A :class:`NodeLink` per address, made on demand.
 
     ``listener`` hears of connections opened and lost, and of push frames;
-    ``watchdog`` (when set) keeps the deadlines of every connection;
-    ``session_for`` (when set) says how each new connection to an address is set up
-    (a near cache tracking the keys read redirects their invalidations).
+    ``watchdog`` (when set) keeps the deadlines of every connection.
     """
 
-    __slots__ = ("_links", "connector", "listener", "session_for", "watchdog")
+    __slots__ = ("_links", "connector", "listener", "watchdog")
 
     def __init__(self, connector: Connector, listener: RedisListener | None = None) -> None:
         self.connector = connector
         self.listener = listener
         self.watchdog: Watchdog | None = None
-        self.session_for: Callable[[Address], SessionSettings | None] | None = None
         self._links: dict[Address, NodeLink] = {}
 
     def __getitem__(self, address: Address) -> NodeLink:

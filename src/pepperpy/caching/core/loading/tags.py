@@ -62,6 +62,10 @@ class TagBook:
         """The keys carrying ``tag``."""
         return frozenset(self._keys.get(tag, ()))
 
+    def tagged_keys(self) -> list[str]:
+        """Every key carrying at least one tag."""
+        return list(self._tags)
+
     def tag_names(self) -> frozenset[str]:
         """Every tag some key carries."""
         return frozenset(self._keys)

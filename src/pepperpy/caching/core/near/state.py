@@ -20,7 +20,7 @@ channel was lost, may have changed anything without saying so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final, final
 
 from ..engine import CacheEngine
@@ -48,23 +48,27 @@ class NearState:
         "_pending",
         "_tick",
         "_ttl",
-        "_up",
         "flushes",
         "invalidations",
-        "local_hits",
+        "lookup",
+        "up",
     )
 
     def __init__(
         self, max_size: int, policy: CachePolicy | str = "lru", ttl: float | None = None
     ) -> None:
-        self._engine = CacheEngine(max_size, policy)
+        self._engine = engine = CacheEngine(max_size, policy)
         self._ttl = ttl
         self._pending: dict[str, list[int]] = {}
         self._tick = 0
         self._flushed_at = 0
-        self._up = False
-        self.local_hits = 0
-        """Reads answered from the local copy."""
+        self.up = False
+        """Whether the invalidation channel is known to be up (values may be kept
+        and served); changed only by :meth:`channel_up` and :meth:`channel_lost`."""
+        self.lookup: Callable[[str, float], Any | Miss] = engine.get
+        """``lookup(key, now)``: the local value of ``key``, or
+        :data:`~pepperpy.caching.MISS` (then read the store, with :meth:`begin`
+        first). The engine's own ``get``: the hot path, one call."""
         self.invalidations = 0
         """Keys the server reported changed."""
         self.flushes = 0
@@ -73,17 +77,9 @@ class NearState:
     # -- reads ------------------------------------------------------------------------
 
     @property
-    def up(self) -> bool:
-        """Whether the invalidation channel is known to be up (values may be served)."""
-        return self._up
-
-    def lookup(self, key: str, now: float) -> Any | Miss:
-        """The local value of ``key``, or :data:`~pepperpy.caching.MISS` (then read
-        the store, with :meth:`begin` first)."""
-        value = self._engine.get(key, now)
-        if value is not MISS:
-            self.local_hits += 1
-        return value
+    def local_hits(self) -> int:
+        """Reads answered from the local copy."""
+        return self._engine.stats.hits
 
     def holds(self, key: str, now: float) -> bool:
         """Whether the local copy holds a live value of ``key`` (counts nothing)."""
@@ -92,7 +88,7 @@ class NearState:
     def begin(self, key: str) -> int:
         """Mark ``key`` pending before its read is sent; the token to finish it with
         (0 while the channel is down: that read's value will not be kept)."""
-        if not self._up:
+        if not self.up:
             return 0
         self._tick += 1
         mark = self._pending.get(key)
@@ -116,7 +112,7 @@ class NearState:
             del self._pending[key]
         else:
             mark[_COUNT] -= 1
-        if value is MISS or changed > token or self._flushed_at > token or not self._up:
+        if value is MISS or changed > token or self._flushed_at > token or not self.up:
             return False
         if ttl is not None and ttl <= 0.0:  # expired as it was read
             return False
@@ -167,15 +163,15 @@ class NearState:
     def channel_lost(self) -> None:
         """The invalidation channel is down (or its state unknown): flush, and keep
         nothing until :meth:`channel_up`."""
-        if self._up or len(self._engine):
+        if self.up or len(self._engine):
             self.flush()
-        self._up = False
+        self.up = False
 
     def channel_up(self) -> None:
         """The server tracks again for this cache: values may be kept and served."""
         self._tick += 1
         self._flushed_at = self._tick
-        self._up = True
+        self.up = True
 
     def _forget(self, key: str) -> None:
         self._engine.delete(key, 0.0)
