@@ -9,6 +9,8 @@ fresh interpreters, for several rounds. Each of those benchmarks reports ratios
 within its own run (to the ``await`` floor, to cachetools), so the machine's speed
 at that moment cancels out; this script prints those ratios side by side, each
 round's value and their median, so the noise of a shared machine shows too.
+"x floor" is the ``await`` of a dict lookup, "x od-lru" the async OrderedDict LRU,
+"x cachetools" cachetools' cache of the same policy (core_bench, no ``await``).
 """
 
 from __future__ import annotations
@@ -26,8 +28,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILDS = ("pure", "compiled")
-# "MemoryCache lru    299   2.30   1030   3.30" under "== asyncio" / "== trio"
-MEMORY_ROW = re.compile(r"^MemoryCache (\w+)\s+\d+\s+([\d.]+)\s+\d+\s+([\d.]+)\s*$")
+# "MemoryCache lru    288  1.97    693  1.56    649  1.31" under "== asyncio" / "== trio":
+# get-hit x the await floor, then set+evict and mixed x the async OrderedDict LRU
+MEMORY_ROW = re.compile(
+    r"^(MemoryCache \w+|async OrderedDict LRU)\s+\d+\s+([\d.]+)\s+\d+\s+([\d.]+)"
+    r"(?:\s+\d+\s+([\d.]+))?\s*$"
+)
 RUNTIME = re.compile(r"^== (asyncio|trio)\b")
 # "get-hit    engine lru  206.1  4,852,178  1.15  4.54  2.88"
 CORE_ROW = re.compile(r"^(get-hit|set-evict|zipf)\s+engine (\w+)\s+[\d.]+\s+[\d,]+\s+([\d.]+)")
@@ -89,9 +95,12 @@ def collect(ratios: Ratios, build: str, memory: str, core: str) -> None:
         if found := RUNTIME.match(line):
             runtime = found[1]
         elif found := MEMORY_ROW.match(line):
-            policy, get_ratio, set_ratio = found.groups()
-            ratios[f"{runtime:7} get-hit   {policy:8} x floor"][build].append(float(get_ratio))
-            ratios[f"{runtime:7} set-evict {policy:8} x floor"][build].append(float(set_ratio))
+            name = found[1].removeprefix("MemoryCache ").replace("async OrderedDict LRU", "od-lru")
+            get_ratio, set_ratio, mixed_ratio = found[2], found[3], found[4]
+            ratios[f"{runtime:7} get-hit   {name:8} x floor"][build].append(float(get_ratio))
+            ratios[f"{runtime:7} set-evict {name:8} x od-lru"][build].append(float(set_ratio))
+            if mixed_ratio is not None:
+                ratios[f"{runtime:7} mixed     {name:8} x od-lru"][build].append(float(mixed_ratio))
     for line in core.splitlines():
         if found := CORE_ROW.match(line):
             workload, policy, versus = found.groups()
