@@ -12,7 +12,7 @@ import heapq
 from collections import OrderedDict
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Final, final
+from typing import Any, Final, TypeGuard, final
 
 from .entry import MISS, CacheEntry, CacheStats, Miss, Removal, RemovalCause
 from .errors import CacheError, ConfigurationError
@@ -25,7 +25,7 @@ from .policies import (
     check_capacity,
     make_policy,
 )
-from .ttl import TTL, normalize_ttl, remaining
+from .ttl import normalize_ttl, remaining
 from .weights import Weigher, check_max_bytes, check_weight, estimate_size
 
 __all__ = ("CacheEngine",)
@@ -104,29 +104,31 @@ class CacheEngine:
 
     def __init__(
         self,
-        max_size: int | None = None,
+        max_size: object = None,
         policy: CachePolicy | str = "lru",
-        default_ttl: TTL = None,
+        default_ttl: object = None,
         *,
-        max_bytes: int | None = None,
+        max_bytes: object = None,
         weigher: Weigher | None = None,
         removals: bool = True,
     ) -> None:
-        max_size = check_capacity(max_size)
-        max_bytes = check_max_bytes(max_bytes)
+        # Bounds and TTL are ``object``: the compiled build checks each annotated
+        # argument's type on entry, before these checks could name the setting.
+        capacity = check_capacity(max_size)
+        byte_bound = check_max_bytes(max_bytes)
         if weigher is not None and not callable(weigher):
             raise ConfigurationError(f"weigher must be a callable or None; got {weigher!r}")
-        if weigher is None and max_bytes is not None:
+        if weigher is None and byte_bound is not None:
             weigher = estimate_size
-        weighing: _Bytes = _NO_BYTES if weigher is None else (max_bytes, weigher, {}, 0)
+        weighing: _Bytes = _NO_BYTES if weigher is None else (byte_bound, weigher, {}, 0)
         seconds = normalize_ttl(default_ttl)
         chosen = make_policy(policy)
         if len(chosen):
             raise ConfigurationError("the policy already tracks keys: give each cache its own")
         if isinstance(chosen, CapacityAwarePolicy):
-            chosen.bind_capacity(max_size)
+            chosen.bind_capacity(capacity)
         # (deadline, key) pairs; a pair is stale once _deadlines disagrees with it.
-        self._restore(max_size, seconds, chosen, {}, {}, [], (0, 0, 0, 0, 0), removals, weighing)
+        self._restore(capacity, seconds, chosen, {}, {}, [], (0, 0, 0, 0, 0), removals, weighing)
 
     def _restore(
         self,
@@ -160,24 +162,27 @@ class CacheEngine:
 
     # -- reads ---------------------------------------------------------------------
 
-    def get(self, key: str, now: float) -> Any | Miss:
+    def get(self, key: object, now: float) -> Any | Miss:
         """The value of ``key``, or :data:`MISS`; counts a hit or a miss.
 
         ``now`` matters only for keys that have a TTL (see :attr:`deadlines`).
         """
+        # ``key`` is an ``object`` (here and in every keyed method) so that a compiled
+        # build, which checks annotated arguments on entry, raises InvalidKeyError as
+        # the pure one does. A hit needs no check: the key equals a stored str key.
         try:
-            value = self._values.get(key, MISS)
+            value = self._values.get(key, MISS)  # type: ignore[call-overload]
         except TypeError:
             raise bad_key(key) from None
         if value is not MISS:
             if self._deadlines:
-                expires_at = self._deadlines.get(key)
+                expires_at = self._deadlines.get(key)  # type: ignore[call-overload]
                 if expires_at is not None and expires_at <= now:
                     self._misses += 1
                     return MISS
             on_hit = self._on_hit
             if on_hit is not None:
-                on_hit(key)
+                on_hit(key)  # type: ignore[arg-type]
             self._hits += 1
             return value
         if not isinstance(key, str):
@@ -185,17 +190,17 @@ class CacheEngine:
         self._misses += 1
         return MISS
 
-    def contains(self, key: str, now: float) -> bool:
+    def contains(self, key: object, now: float) -> bool:
         """Whether ``key`` holds a live value. Counts nothing, changes nothing."""
         return self._live(key, now)
 
-    def ttl(self, key: str, now: float) -> float | None:
+    def ttl(self, key: object, now: float) -> float | None:
         """Seconds until ``key`` expires; ``None`` if it has no TTL or is not cached."""
         if not self._live(key, now):
             return None
         return remaining(self._deadlines.get(key), now)
 
-    def entry(self, key: str, now: float) -> CacheEntry | None:
+    def entry(self, key: object, now: float) -> CacheEntry | None:
         """A snapshot of the live entry for ``key``, or ``None``. Counts nothing."""
         if not self._live(key, now):
             return None
@@ -212,7 +217,7 @@ class CacheEngine:
 
     # -- writes --------------------------------------------------------------------
 
-    def set(self, key: str, value: Any, now: float, ttl: TTL = None) -> tuple[Removal, ...]:
+    def set(self, key: object, value: Any, now: float, ttl: object = None) -> tuple[Removal, ...]:
         """Store ``value`` under ``key``; ``ttl=None`` means the engine's default TTL.
 
         Returns what the write removed: at most one eviction (or rejection), or the
@@ -232,13 +237,14 @@ class CacheEngine:
         except TypeError:
             raise bad_key(key) from None
         if present and not (deadlines and key in deadlines and deadlines[key] <= now):
-            values[key] = value
+            # An overwrite: the key equals a stored str key (see get), so no check.
+            values[key] = value  # type: ignore[index]
             if self._on_hit is not None:
-                self._on_hit(key)
+                self._on_hit(key)  # type: ignore[arg-type]
             if seconds is not None:
-                self._set_deadline(key, now + seconds)
+                self._set_deadline(key, now + seconds)  # type: ignore[arg-type]
             elif deadlines:
-                deadlines.pop(key, None)
+                deadlines.pop(key, None)  # type: ignore[call-overload]
             return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
         if not isinstance(key, str):
             raise bad_key(key)
@@ -274,8 +280,10 @@ class CacheEngine:
             self._set_deadline(key, now + seconds)
         return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
 
-    def _set_weighed(self, key: str, value: Any, now: float, ttl: TTL) -> tuple[Removal, ...]:
+    def _set_weighed(self, key: object, value: Any, now: float, ttl: object) -> tuple[Removal, ...]:
         """:meth:`set` for an engine that weighs its entries."""
+        if not isinstance(key, str):
+            raise bad_key(key)
         seconds = self._default_ttl if ttl is None else normalize_ttl(ttl)
         present = self._stored(key)
         # Any: a compiled build would check the declared int return itself and raise
@@ -326,7 +334,7 @@ class CacheEngine:
             return tuple(removed) if removed else _NO_REMOVALS
         return self._reclaim(now, _RECLAIM_PER_WRITE) if self._heap else _NO_REMOVALS
 
-    def delete(self, key: str, now: float) -> bool:
+    def delete(self, key: object, now: float) -> bool:
         """Remove ``key``; ``True`` if it held a live value (an expired one is dropped too)."""
         if not self._stored(key):
             return False
@@ -334,13 +342,13 @@ class CacheEngine:
         self._drop(key)
         return live
 
-    def delete_prefix(self, prefix: str) -> int:
+    def delete_prefix(self, prefix: object) -> int:
         """Remove every key that starts with ``prefix``; how many entries were removed.
 
         Expired entries not yet reclaimed are removed (and counted) too.
         """
-        check_prefix(prefix)
-        doomed = [key for key in self._values if key.startswith(prefix)]
+        start = check_prefix(prefix)
+        doomed = [key for key in self._values if key.startswith(start)]
         for key in doomed:
             self._drop(key)
         return len(doomed)
@@ -559,7 +567,7 @@ class CacheEngine:
 
     # -- internals -----------------------------------------------------------------
 
-    def _stored(self, key: str) -> bool:
+    def _stored(self, key: object) -> TypeGuard[str]:
         """Whether ``key`` has an entry, live or expired; InvalidKeyError for a non-str."""
         try:
             found = key in self._values
@@ -569,7 +577,7 @@ class CacheEngine:
             raise bad_key(key)
         return found
 
-    def _live(self, key: str, now: float) -> bool:
+    def _live(self, key: object, now: float) -> TypeGuard[str]:
         if not self._stored(key):
             return False
         expires_at = self._deadlines.get(key)

@@ -74,7 +74,7 @@ class SimulationResult:
 def replay(
     keys: Sequence[str],
     policy: CachePolicy | str,
-    size: int,
+    size: object,
     progress: Progress | None = None,
 ) -> int:
     """Replay ``keys`` through a :class:`CacheEngine` of ``size`` entries; the misses.
@@ -113,7 +113,7 @@ def next_uses(keys: Sequence[Hashable]) -> list[int]:
     return result
 
 
-def belady_misses(keys: Sequence[Hashable], size: int, progress: Progress | None = None) -> int:
+def belady_misses(keys: Sequence[Hashable], size: object, progress: Progress | None = None) -> int:
     """The fewest misses any policy can have on ``keys`` with ``size`` entries.
 
     Belady's MIN: when a miss finds the cache full, whichever of the cached keys and

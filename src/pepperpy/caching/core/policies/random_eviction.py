@@ -22,7 +22,7 @@ class RandomPolicy:
 
     __slots__ = ("_index", "_keys", "_random", "_rng")
 
-    def __init__(self, rng: _random.Random | int | None = None) -> None:
+    def __init__(self, rng: object = None) -> None:
         if rng is None or (isinstance(rng, int) and not isinstance(rng, bool)):
             rng = _random.Random(0 if rng is None else rng)
         elif not isinstance(rng, _random.Random):

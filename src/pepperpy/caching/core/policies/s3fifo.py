@@ -59,7 +59,7 @@ class S3FIFOPolicy:
         "_small_size",
     )
 
-    def __init__(self, max_size: int | None = None) -> None:
+    def __init__(self, max_size: object = None) -> None:
         self._small: OrderedDict[str, None] = OrderedDict()
         self._main: OrderedDict[str, None] = OrderedDict()
         self._ghost: OrderedDict[str, None] = OrderedDict()
@@ -73,7 +73,7 @@ class S3FIFOPolicy:
         self._main_size = 0 if capacity is None else capacity - self._small_size
         self._ghost_size = self._main_size
 
-    def bind_capacity(self, max_size: int | None) -> None:
+    def bind_capacity(self, max_size: object) -> None:
         """Size the queues for a cache of ``max_size`` keys (``None``: unbounded)."""
         if self._freq:
             raise ConfigurationError("bind_capacity() on a policy that already tracks keys")

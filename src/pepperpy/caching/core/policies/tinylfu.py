@@ -66,7 +66,7 @@ class TinyLFUPolicy:
         "_window_size",
     )
 
-    def __init__(self, max_size: int | None = None) -> None:
+    def __init__(self, max_size: object = None) -> None:
         # Keys map to their sketch slots in whichever segment holds them.
         self._window: OrderedDict[str, Slots] = OrderedDict()
         self._probation: OrderedDict[str, Slots] = OrderedDict()
@@ -88,7 +88,7 @@ class TinyLFUPolicy:
         self._increment = self._sketch.increment
         self._table = self._sketch.table
 
-    def bind_capacity(self, max_size: int | None) -> None:
+    def bind_capacity(self, max_size: object) -> None:
         """Size the segments and the sketch for ``max_size`` keys (``None``: unbounded)."""
         if len(self):
             raise ConfigurationError("bind_capacity() on a policy that already tracks keys")
