@@ -159,3 +159,11 @@ async def test_copies_and_pickles_carry_independent_tags() -> None:
         assert await twin.get("a") is None
     assert await cache.get("a") == 1  # the original keeps its key and its tag
     assert await cache.invalidate_tags("t") == 1
+
+
+async def test_tags_are_given_by_keyword_only() -> None:
+    cache: MemoryCache[int] = MemoryCache()
+    with pytest.raises(TypeError):
+        await cache.set("k", 1, None, ("t",))  # type: ignore[call-arg]
+    await cache.set("k", 1, None, tags=("t",))
+    assert await cache.invalidate_tags("t") == 1

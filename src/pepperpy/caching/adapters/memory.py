@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, final, overload
+from typing import Any, Final, Self, TypeVar, final, overload
 
 import anyio
 import anyio.abc
@@ -152,11 +152,11 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
         value = self._get(key, self._now() if self._deadlines else 0.0)
         return default if value is MISS else value
 
-    async def _write(self, key: str, value: V, ttl: TTL = None, tags: Iterable[str] = ()) -> None:
+    async def set(self, key: str, value: V, ttl: TTL = None, *, tags: Iterable[str] = ()) -> None:
         """Store ``value`` under ``key``; ``ttl=None`` applies the default TTL.
 
-        ``tags`` (by keyword) are names to :meth:`~CacheBackend.invalidate_tags` the key
-        by; a write without tags takes the key out of those it had.
+        ``tags`` are names to :meth:`~CacheBackend.invalidate_tags` the key by; a write
+        without tags takes the key out of those it had.
         """
         # The clock is read only when the write's answer can depend on it.
         now = self._now() if ttl is not None or self._timed or self._deadlines else 0.0
@@ -167,19 +167,6 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
         removed = self._set(key, value, now, ttl)
         if removed:
             self._report(removed)
-
-    # A keyword-only parameter costs every call a dict lookup of its default (about 6%
-    # of a set): at run time ``tags`` is positional too; type checkers see it by keyword.
-    if TYPE_CHECKING:
-
-        async def set(
-            self, key: str, value: V, ttl: TTL = None, *, tags: Iterable[str] = ()
-        ) -> None:
-            """Store ``value`` under ``key`` (see above)."""
-
-    else:
-        set = _write
-        set.__name__, set.__qualname__ = "set", "MemoryCache.set"
 
     # -- the rest of the interface ---------------------------------------------------
 
