@@ -198,8 +198,19 @@ class AnyKeyModel(PolicyModel):
         """``None``: every tracked key is an acceptable victim."""
 
 
+class _EvictingModel(PolicyModel):
+    """A model whose eviction changes more than the key it removes (a hand sweeps,
+    queues move keys, a duel is fought): its victim is worked out on a copy."""
+
+    def victim(self) -> str | None:
+        """The key that eviction would remove now."""
+        if not self._keys:
+            return None
+        return copy.deepcopy(self).evict(None)
+
+
 @final
-class SIEVEModel(PolicyModel):
+class SIEVEModel(_EvictingModel):
     """SIEVE (Zhang et al., NSDI 2024) on a plain list, oldest first.
 
     A hit marks the key visited. The hand points at a key (``None``: the oldest); to
@@ -233,12 +244,6 @@ class SIEVEModel(PolicyModel):
         position = self._keys.index(key) + 1
         return self._keys[position] if position < len(self._keys) else None
 
-    def victim(self) -> str | None:
-        """The key the hand stops at (worked out on a copy: sweeping clears marks)."""
-        if not self._keys:
-            return None
-        return copy.deepcopy(self).evict(None)
-
     def evict(self, observed: str | None) -> str:
         """Sweep from the hand, clearing marks; the first unvisited key leaves."""
         self.check_tracked(observed)
@@ -256,7 +261,7 @@ _S3FIFO_SMALL_SHARE: Final = 0.1
 
 
 @final
-class S3FIFOModel(PolicyModel):
+class S3FIFOModel(_EvictingModel):
     """S3-FIFO (Yang et al., SOSP 2023) as libCacheSim runs it, on plain lists.
 
     New keys join the small queue (10% of the capacity); a key the ghost remembers
@@ -322,12 +327,6 @@ class S3FIFOModel(PolicyModel):
         self.counts.clear()
         self._evicted = False
 
-    def victim(self) -> str | None:
-        """The key S3-FIFO's eviction would remove (worked out on a copy)."""
-        if not self._keys:
-            return None
-        return copy.deepcopy(self).evict(None)
-
     def evict(self, observed: str | None) -> str:
         """Run the eviction (see the class documentation)."""
         self.check_tracked(observed)
@@ -359,7 +358,7 @@ class S3FIFOModel(PolicyModel):
 
 
 @final
-class TinyLFUModel(PolicyModel):
+class TinyLFUModel(_EvictingModel):
     """W-TinyLFU as :class:`~pepperpy.caching.TinyLFUPolicy` documents it, on lists.
 
     A window LRU of 1% of the capacity, probation and protected LRUs (protected up to
@@ -432,12 +431,6 @@ class TinyLFUModel(PolicyModel):
         self.probation.clear()
         self.protected.clear()
         self._sketch.clear()
-
-    def victim(self) -> str | None:
-        """The key that leaves to make room (worked out on a copy)."""
-        if not self._keys:
-            return None
-        return copy.deepcopy(self).evict(None)
 
     def evict(self, observed: str | None) -> str:
         """Run the duel, or take the oldest of probation, protected, window."""
