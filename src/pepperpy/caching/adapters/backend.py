@@ -51,8 +51,11 @@ class CacheBackend(BackendState, abc.ABC, Generic[V]):
         cls = type(self)
         if cls.__abstractmethods__:
             # Python refuses this in object.__new__, which a compiled base does not run.
-            missing = ", ".join(sorted(cls.__abstractmethods__))
-            raise TypeError(f"Can't instantiate abstract class {cls.__name__} with {missing}")
+            missing = sorted(cls.__abstractmethods__)
+            raise TypeError(
+                f"Can't instantiate abstract class {cls.__name__} with abstract"
+                f" method{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+            )
         self._flights = {}
         self._loading = None
         self._tasks = None
