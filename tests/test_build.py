@@ -55,6 +55,12 @@ def test_the_build_hook_compiles_the_engine_and_leaves_out_what_mypyc_cannot() -
     names = {_module_name(source) for source in compiled_sources(ROOT)}
     assert "pepperpy.caching.core.engine" in names
     assert "pepperpy.caching.core.policies.lru" in names
+    assert "pepperpy.caching.adapters.memory_face" in names
+    assert "pepperpy.caching.adapters.backend_state" in names
+    # An async generator (iter_keys), methods that keep their str key arguments, and
+    # a generic class (compiled, it would give every cache an instance __dict__).
+    assert "pepperpy.caching.adapters.memory" not in names
+    assert "pepperpy.caching.adapters.backend" not in names
     # Runtime-checkable Protocols, exceptions with two built-in bases, package bodies.
     assert "pepperpy.caching.core.policies.base" not in names
     assert "pepperpy.caching.core.errors" not in names

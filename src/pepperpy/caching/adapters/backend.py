@@ -7,13 +7,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
-from anyio.abc import TaskGroup
-
 from ..core.entry import MISS, CacheStats
 from ..core.keys import check_keys
 from ..core.ttl import TTL, normalize_ttl
+from .backend_state import BackendState
 from .loading import LoadState, load
-from .single_flight import Flight, single_flight
+from .single_flight import single_flight
 
 __all__ = ("CacheBackend", "V", "check_keys")
 
@@ -30,7 +29,7 @@ else:
     V = TypeVar("V")
 
 
-class CacheBackend(abc.ABC, Generic[V]):
+class CacheBackend(BackendState, abc.ABC, Generic[V]):
     """What every cache offers: the same coroutine methods on every store and runtime.
 
     Generic in the type of its values, for type checkers only: ``MemoryCache[User]()``
@@ -46,12 +45,20 @@ class CacheBackend(abc.ABC, Generic[V]):
     subclass that declares ``__slots__`` gets instances without one.
     """
 
-    __slots__ = ("_flights", "_loading", "_tasks")
+    __slots__ = ()
 
     def __init__(self) -> None:
-        self._flights: dict[str, Flight] = {}
-        self._loading: LoadState | None = None
-        self._tasks: TaskGroup | None = None
+        cls = type(self)
+        if cls.__abstractmethods__:
+            # Python refuses this in object.__new__, which a compiled base does not run.
+            missing = sorted(cls.__abstractmethods__)
+            raise TypeError(
+                f"Can't instantiate abstract class {cls.__name__} with abstract"
+                f" method{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+            )
+        self._flights = {}
+        self._loading = None
+        self._tasks = None
 
     @overload
     async def get(self, key: str) -> V | None: ...

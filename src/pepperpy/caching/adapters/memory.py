@@ -3,33 +3,27 @@
 from __future__ import annotations
 
 import copy
-import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from typing import Any, Final, Self, TypeVar, final, overload
+from collections.abc import AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, final, overload
 
 import anyio
 import anyio.abc
 
 from ..core.engine import CacheEngine
-from ..core.entry import MISS, CacheEntry, CacheStats, Removal
+from ..core.entry import MISS, CacheEntry, CacheStats
 from ..core.errors import ConfigurationError
-from ..core.keys import check_keys
 from ..core.loading import TagBook
 from ..core.policies import CachePolicy
 from ..core.ttl import TTL, normalize_ttl
 from ..core.weights import Weigher
 from .backend import CacheBackend, V
 from .clock import Clock, runtime_clock
+from .memory_face import RemovalListener
 from .memory_ops import MemoryOperations
 
 __all__ = ("MemoryCache", "RemovalListener")
 
-_log = logging.getLogger("pepperpy.caching")
-
 D = TypeVar("D")
-
-RemovalListener = Callable[[Removal], object]
-"""Called with each entry a cache evicts or reclaims after expiry."""
 
 _REAP_BATCH: Final = 1024
 """Expired entries the background reaper removes before it lets other tasks run."""
@@ -65,18 +59,7 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
     ``on_evict``.
     """
 
-    __slots__ = (
-        "_book",
-        "_clock",
-        "_deadlines",
-        "_engine",
-        "_get",
-        "_on_evict",
-        "_reaper",
-        "_set",
-        "_timed",
-        "_user_clock",
-    )
+    __slots__ = ()
 
     def __init__(
         self,
@@ -105,24 +88,6 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
         )
         self._bind(engine, clock, on_evict, None)
 
-    def _bind(
-        self,
-        engine: CacheEngine,
-        clock: Clock | None,
-        on_evict: RemovalListener | None,
-        book: TagBook | None,
-    ) -> None:
-        self._engine = engine
-        self._get = engine.get
-        self._set = engine.set if book is None else self._set_untagging
-        self._timed = engine.default_ttl is not None
-        self._deadlines = engine.deadlines
-        self._user_clock = clock
-        self._clock: Clock | None = clock
-        self._on_evict = on_evict
-        self._reaper: anyio.abc.TaskGroup | None = None
-        self._book = book
-
     # -- copies and pickling ---------------------------------------------------------
 
     def __copy__(self) -> MemoryCache:
@@ -139,34 +104,22 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
         """Pickle the engine and the settings; never the reaper or a bound clock."""
         return (_rebuild, (self._engine, self._user_clock, self._on_evict, self._book))
 
-    # -- the hot path ----------------------------------------------------------------
+    if TYPE_CHECKING:
+        # The value types of the hot path, which runs as MemoryFace's (no generic class).
 
-    @overload
-    async def get(self, key: str) -> V | None: ...
+        @overload
+        async def get(self, key: str) -> V | None: ...
 
-    @overload
-    async def get(self, key: str, default: D) -> V | D: ...
+        @overload
+        async def get(self, key: str, default: D) -> V | D: ...
 
-    async def get(self, key: str, default: Any = None) -> Any:
-        """The value of ``key``, or ``default`` on a miss or after expiry."""
-        value = self._get(key, self._now() if self._deadlines else 0.0)
-        return default if value is MISS else value
+        async def get(self, key: str, default: Any = None) -> Any:
+            """The value of ``key``, or ``default`` on a miss or after expiry."""
 
-    async def set(self, key: str, value: V, ttl: TTL = None, *, tags: Iterable[str] = ()) -> None:
-        """Store ``value`` under ``key``; ``ttl=None`` applies the default TTL.
-
-        ``tags`` are names to :meth:`~CacheBackend.invalidate_tags` the key by; a write
-        without tags takes the key out of those it had.
-        """
-        # The clock is read only when the write's answer can depend on it.
-        now = self._now() if ttl is not None or self._timed or self._deadlines else 0.0
-        if tags:
-            self._set_tagged(key, value, now, ttl, tags)
-            return
-        # Once the cache has tags, _set also takes the key out of those it had.
-        removed = self._set(key, value, now, ttl)
-        if removed:
-            self._report(removed)
+        async def set(
+            self, key: str, value: V, ttl: TTL = None, *, tags: Iterable[str] = ()
+        ) -> None:
+            """Store ``value`` under ``key``; ``ttl=None`` applies the default TTL."""
 
     # -- the rest of the interface ---------------------------------------------------
 
@@ -195,38 +148,6 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
     async def ttl(self, key: str) -> float | None:
         """Seconds left for ``key``; ``None`` without expiry or when absent."""
         return self._engine.ttl(key, self._now())
-
-    async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
-        """The hits among ``keys``."""
-        get = self._get
-        now = self._now() if self._deadlines else 0.0
-        found: dict[str, Any] = {}
-        for key in keys:
-            value = get(key, now)
-            if value is not MISS:
-                found[key] = value
-        return found
-
-    async def set_many(self, mapping: Mapping[str, Any], ttl: TTL = None) -> None:
-        """Store every item with the same ``ttl``. Bad input changes nothing."""
-        normalize_ttl(ttl)
-        check_keys(mapping)
-        engine_set = self._engine.set
-        now = self._now()
-        for key, value in mapping.items():
-            removed = engine_set(key, value, now, ttl)
-            if removed:
-                self._report(removed)
-        if self._book is not None:
-            self._forget(mapping)  # written without tags
-
-    async def delete_many(self, keys: Iterable[str]) -> int:
-        """Remove every key in ``keys``; how many held a live value."""
-        delete = self._engine.delete
-        now = self._now()
-        checked = check_keys(keys)
-        self._forget(checked)
-        return sum(delete(key, now) for key in checked)
 
     async def iter_keys(self, prefix: str = "") -> AsyncIterator[str]:
         """The live keys that start with ``prefix``, from a snapshot taken at the start."""
@@ -310,29 +231,11 @@ class MemoryCache(MemoryOperations, CacheBackend[V]):
 
     async def _get_with_ttl(self, key: str) -> tuple[Any, float | None]:
         now = self._now()
-        value = self._get(key, now)
+        value = self._engine.get(key, now)
         return value, (None if value is MISS else self._engine.ttl(key, now))
 
     def _effective_ttl(self, ttl: TTL) -> float | None:
         return self._engine.default_ttl if ttl is None else normalize_ttl(ttl)
-
-    def _now(self) -> float:
-        clock = self._clock
-        if clock is None:
-            clock = self._clock = runtime_clock()
-        return clock()
-
-    def _report(self, removed: Iterable[Removal]) -> None:
-        if self._book is not None:
-            self._forget([removal.key for removal in removed])
-        listener = self._on_evict
-        if listener is None:
-            return
-        for removal in removed:
-            try:
-                listener(removal)
-            except Exception:
-                _log.exception("on_evict listener failed for key %r", removal.key)
 
     async def _reap_forever(self) -> None:
         """Reclaim entries as they expire, in batches, until cancelled."""

@@ -1,26 +1,20 @@
 """MemoryCache's operations beyond get and set: add, incr, expire, touch, and tags.
 
 Each completes without yielding to the event loop, so each is atomic with respect to
-other tasks, as every MemoryCache method is. Tags are kept in a
-:class:`~pepperpy.caching.core.loading.TagBook`, created on the first tagged write
-(a cache that never tags pays nothing) and told of every key the cache removes:
-deleted, overwritten without tags, evicted, reclaimed after expiry or cleared. A key
-that expired but was not reclaimed yet stays in its tags until it is, and is not
-counted by :meth:`invalidate_tags` (it is no live key).
+other tasks, as every MemoryCache method is. The tags these operations read and keep
+are those of :mod:`.memory_face`; a key that expired but was not reclaimed yet is not
+counted by :meth:`invalidate_tags` (it is no live key). Plain Python: their ``str``
+key arguments are checked by the library, never by a compiled function's entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..core.entry import Removal
 from ..core.errors import ConfigurationError, NotAnIntegerError
-from ..core.loading import TagBook, check_tags
+from ..core.loading import check_tags
 from ..core.ttl import TTL, normalize_ttl
-
-if TYPE_CHECKING:
-    from ..core.engine import CacheEngine
+from .memory_face import MemoryFace
 
 __all__ = ("NO_TAGS", "MemoryOperations")
 
@@ -28,56 +22,10 @@ NO_TAGS: frozenset[str] = frozenset()
 """The tags of a write without any."""
 
 
-class MemoryOperations:
-    """The operations, for a cache with an ``_engine``, a ``_book`` (``None`` until the
-    first tagged write), a ``_now()`` clock and a ``_report(removed)`` for what a
-    write removed."""
+class MemoryOperations(MemoryFace):
+    """The operations, over the state and the hot path of :class:`.MemoryFace`."""
 
     __slots__ = ()
-
-    _book: TagBook | None
-    _engine: CacheEngine
-    _set: Callable[[str, Any, float, TTL], tuple[Removal, ...]]
-
-    def _now(self) -> float:
-        raise NotImplementedError
-
-    def _report(self, removed: Iterable[Removal]) -> None:
-        raise NotImplementedError
-
-    # -- what MemoryCache calls on its own writes and removals ------------------------
-
-    def _retag(self, key: str, names: frozenset[str]) -> None:
-        """``key`` was just written with the tags ``names`` (checked, maybe none)."""
-        book = self._book
-        if book is None:
-            if not names:
-                return
-            # The book must hear of every eviction and expiry from now on.
-            self._engine.report_removals()
-            book = TagBook()
-            # The slots are the cache's: a mixin's own would clash with the base's.
-            self._book = book  # type: ignore[misc]
-            # Plain writes go on calling _set, now one that also drops the key's tags:
-            # a cache that never tags has no check of its own on that path.
-            self._set = self._set_untagging
-        book.tag(key, names)
-
-    def _set_untagging(
-        self, key: str, value: Any, now: float, ttl: TTL = None
-    ) -> tuple[Removal, ...]:
-        """The engine's ``set``, for a write without tags: the key leaves those it had."""
-        removed = self._engine.set(key, value, now, ttl)
-        book = self._book
-        if book is not None:
-            book.forget(key)
-        return removed
-
-    def _forget(self, keys: Iterable[str]) -> None:
-        book = self._book
-        if book is not None:
-            for key in keys:
-                book.forget(key)
 
     def _forget_prefix(self, prefix: str) -> None:
         book = self._book
@@ -85,21 +33,13 @@ class MemoryOperations:
             for key in [key for key in book.tagged_keys() if key.startswith(prefix)]:
                 book.forget(key)
 
-    def _set_tagged(self, key: str, value: Any, now: float, ttl: TTL, tags: Iterable[str]) -> None:
-        """``set`` with tags: checked first, so that bad tags store nothing."""
-        names = check_tags(tags)
-        removed = self._engine.set(key, value, now, ttl)
-        if removed:
-            self._report(removed)
-        self._retag(key, names)
-
     # -- the operations ---------------------------------------------------------------
 
     async def add(self, key: str, value: Any, ttl: TTL = None) -> bool:
         """Store ``value`` under ``key`` only if it holds no live value; whether it did."""
         if self._engine.contains(key, self._now()):
             return False
-        await self.set(key, value, ttl)  # type: ignore[attr-defined]
+        await self.set(key, value, ttl)
         return True
 
     async def incr(self, key: str, delta: int = 1) -> int:

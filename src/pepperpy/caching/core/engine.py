@@ -258,7 +258,8 @@ class CacheEngine:
                 removed = self._make_room(now)
             else:
                 # The usual eviction, inline: the store's first key is the victim.
-                victim, old = ordered.popitem(last=False)
+                # ``last`` by position: a keyword argument is parsed the slow way.
+                victim, old = ordered.popitem(False)
                 if deadlines:
                     deadlines.pop(victim, None)
                 self._evictions += 1
@@ -633,7 +634,7 @@ class CacheEngine:
             if self._expirations != expirations:
                 return removed
         if self._ordered is not None:
-            victim, value = self._ordered.popitem(last=False)
+            victim, value = self._ordered.popitem(False)  # the first key
         else:
             victim = self._policy.pop_victim()
             value = self._values.pop(victim)
