@@ -254,18 +254,26 @@ class CacheEngine:
         if max_size is not None and len(values) >= max_size:
             ordered = self._ordered
             heap = self._heap
-            if ordered is None or (heap and heap[0][0] <= now):
+            if heap and heap[0][0] <= now:
                 removed = self._make_room(now)
             else:
-                # The usual eviction, inline: the store's first key is the victim.
-                victim, old = ordered.popitem(last=False)
+                # The usual eviction, inline (_make_room without expired entries).
+                if ordered is not None:
+                    victim, old = ordered.popitem(last=False)
+                else:
+                    victim = self._policy.pop_victim()
+                    old = values.pop(victim)
                 if deadlines:
                     deadlines.pop(victim, None)
-                self._evictions += 1
+                cause = _EVICTED
+                admission = self._admission
+                if admission is not None and admission():
+                    self._rejections += 1
+                    cause = _REJECTED
+                else:
+                    self._evictions += 1
                 removed = (
-                    _NO_REMOVALS
-                    if self._quiet
-                    else (_new_removal(Removal, (victim, old, _EVICTED)),)
+                    _NO_REMOVALS if self._quiet else (_new_removal(Removal, (victim, old, cause)),)
                 )
             values[key] = value
             if ordered is None:
