@@ -166,19 +166,18 @@ class TinyLFUPolicy:
         window, probation = self._window, self._probation
         self._rejected = False
         if probation and len(window) >= self._window_size:
-            candidate = next(iter(window))
+            # The candidate leaves the window whichever way the duel goes.
+            candidate, candidate_slots = window.popitem(last=False)
             victim = next(iter(probation))
             table = self._table
-            a, b, c, d = candidate_slots = window[candidate]
+            a, b, c, d = candidate_slots
             w, x, y, z = probation[victim]
             if min(table[a], table[b], table[c], table[d]) > min(
                 table[w], table[x], table[y], table[z]
             ):
                 del probation[victim]
-                del window[candidate]
                 probation[candidate] = candidate_slots
                 return victim
-            del window[candidate]
             self._rejected = True
             return candidate
         for segment in (probation, self._protected, window):
