@@ -256,13 +256,21 @@ class CacheEngine:
             heap = self._heap
             if heap and heap[0][0] <= now:
                 removed = self._make_room(now)
+            elif ordered is not None:
+                # The usual eviction, inline: the store's first key is the victim.
+                victim, old = ordered.popitem(last=False)
+                if deadlines:
+                    deadlines.pop(victim, None)
+                self._evictions += 1
+                removed = (
+                    _NO_REMOVALS
+                    if self._quiet
+                    else (_new_removal(Removal, (victim, old, _EVICTED)),)
+                )
             else:
-                # The usual eviction, inline (_make_room without expired entries).
-                if ordered is not None:
-                    victim, old = ordered.popitem(last=False)
-                else:
-                    victim = self._policy.pop_victim()
-                    old = values.pop(victim)
+                # The same for a policy that keeps its own order (or admits keys).
+                victim = self._policy.pop_victim()
+                old = values.pop(victim)
                 if deadlines:
                     deadlines.pop(victim, None)
                 cause = _EVICTED
