@@ -293,3 +293,37 @@ def test_random_bytes_decode_or_raise_serialization_error(data: bytes) -> None:
 def test_repr() -> None:
     assert repr(JsonSerializer()) == "JsonSerializer()"
     assert repr(JsonSerializer(sort_keys=True)) == "JsonSerializer(sort_keys=True)"
+
+
+# -- decoding a batch ---------------------------------------------------------------------
+
+_payloads = st.one_of(
+    json_values.map(JsonSerializer().dumps),
+    json_values.map(lambda value: json.dumps(value, indent=1).encode()),  # whitespace
+    st.binary(max_size=12),  # mostly not JSON, some not UTF-8, some with NUL
+    st.sampled_from([b"[1", b"2]", b"3,4", b'"a', b'b"', b"1 2", b"\x00", b"[0]\x00[1]"]),
+)
+
+
+def _one_by_one(serializer: JsonSerializer, payloads: list[bytes]) -> list[Any]:
+    return [serializer.loads(payload) for payload in payloads]
+
+
+@given(st.lists(_payloads, max_size=8))
+def test_a_batch_decodes_as_each_payload_alone(payloads: list[bytes]) -> None:
+    serializer = JsonSerializer()
+    try:
+        expected: list[Any] | str = _one_by_one(serializer, payloads)
+    except SerializationError as error:
+        expected = str(error)  # the first bad payload, explained
+    try:
+        decoded: list[Any] | str = serializer.loads_many(payloads)
+    except SerializationError as error:
+        decoded = str(error)
+    assert decoded == expected
+
+
+def test_fragments_that_would_make_valid_json_together_are_refused() -> None:
+    # Joined, these read as [[0,1,2],3,4]: as many values as payloads, all wrong.
+    with pytest.raises(SerializationError):
+        JsonSerializer().loads_many([b"[0", b"1", b"2]", b"3,4"])

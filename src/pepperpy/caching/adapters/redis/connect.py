@@ -1,14 +1,14 @@
 """Opening a connection: the stream (TCP, TLS or a unix socket) and its handshake.
 
-Streams are anyio's, so the same code serves asyncio and trio. A host given as an IP
-address is connected to directly; a host name is resolved first, which both runtimes
-do in a worker thread (the one place a thread may be used: connecting, never a
-command).
+Streams speak anyio only, so the same code serves asyncio and trio: a
+:class:`~.socket_stream.SocketByteStream` over the socket, with anyio's ``TLSStream`` on
+top for TLS. A host given as an IP address is connected to directly; a host name is
+resolved first, which both runtimes do in a worker thread (the one place a thread may
+be used: connecting, never a command).
 """
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from typing import Final
 import anyio
 import anyio.abc
 import anyio.lowlevel
+from anyio.streams.tls import TLSStream
 
 from ...core.errors import BackendError
 from ...core.remote.plans import Rounds
@@ -26,6 +27,7 @@ from ...core.resp import DEFAULT_MAX_FRAME_BYTES, ConnectionLost, Push, Request,
 from ..clock import Clock
 from .connection import STREAM_ERRORS, NodeConnection
 from .errors import backend_error, scrub
+from .socket_stream import open_tcp, open_unix
 
 __all__ = ("Connector", "run_on")
 
@@ -109,24 +111,23 @@ class Connector:
 
     async def _stream(self, address: Address) -> anyio.abc.ByteStream:
         host, port = address
-        stream: anyio.abc.ByteStream
         if port == UNIX_PORT:
-            return await anyio.connect_unix(host)
-        if self.tls is not None:
-            stream = await anyio.connect_tcp(
-                host,
-                port,
+            return await open_unix(host)
+        stream = await open_tcp(host, port, keepalive=self.keepalive)
+        if self.tls is None:
+            return stream
+        try:
+            return await TLSStream.wrap(
+                stream,
+                server_side=False,
+                hostname=host,
                 ssl_context=self.tls,
-                tls_hostname=host,
                 # Redis closes TLS connections without close_notify.
-                tls_standard_compatible=False,
+                standard_compatible=False,
             )
-        else:
-            stream = await anyio.connect_tcp(host, port)
-        if self.keepalive:
-            raw = stream.extra(anyio.abc.SocketAttribute.raw_socket)
-            raw.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        return stream
+        except BaseException:
+            await anyio.aclose_forcefully(stream)
+            raise
 
     def _unreachable(self, exc: BaseException, where: str) -> ConnectionLost:
         error = backend_error(exc, "connect", where, self.secrets, ConnectionLost)

@@ -76,7 +76,7 @@ def mget_rounds(keys: Sequence[bytes], cluster: bool) -> list[list[tuple[Sequenc
     """MGETs covering ``keys``, in round trips; each comes with the positions of the
     keys it reads, so replies can be put back in the caller's order."""
     return pack_rounds(
-        (len(chunk), (chunk, Step(encode_command((b"MGET", *(keys[i] for i in chunk))), slot)))
+        (len(chunk), (chunk, Step(encode_command((b"MGET", *map(keys.__getitem__, chunk))), slot)))
         for slot, chunk in _groups(keys, cluster)
     )
 
@@ -111,7 +111,7 @@ def write_rounds(
 def unlink_rounds(keys: Sequence[bytes], cluster: bool) -> list[list[Step]]:
     """UNLINKs removing ``keys`` (one per chunk, per slot on a cluster), in round trips."""
     return pack_rounds(
-        (len(chunk), Step(encode_command((b"UNLINK", *(keys[i] for i in chunk))), slot))
+        (len(chunk), Step(encode_command((b"UNLINK", *map(keys.__getitem__, chunk))), slot))
         for slot, chunk in _groups(keys, cluster)
     )
 

@@ -8,7 +8,7 @@ only moves bytes. Adding an operation is one method here and one short caller.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, final
 
 from ..entry import MISS, CacheStats
@@ -58,6 +58,7 @@ class RedisOperations:
     __slots__ = (
         "_cluster",
         "_default_ttl",
+        "_loads_many",
         "_serializer",
         "_slot",
         "failed_reads",
@@ -76,6 +77,10 @@ class RedisOperations:
     ) -> None:
         self.space = space
         self._serializer = serializer
+        # A batch decoder where the serializer has one (JsonSerializer does).
+        self._loads_many: Callable[[Sequence[bytes]], list[Any]] | None = getattr(
+            serializer, "loads_many", None
+        )
         self._default_ttl = default_ttl
         self._cluster = cluster
         self._slot = key_slot if cluster else _no_slot
@@ -204,20 +209,28 @@ class RedisOperations:
         return self._found(given, found)
 
     def _found(self, given: list[str], payloads: list[Reply]) -> dict[str, Any]:
-        loads = self._serializer.loads
+        count = len(payloads)
+        misses = payloads.count(None)
         try:
-            found = {
-                key: loads(payload)
-                for key, payload in zip(given, payloads, strict=True)
-                if payload is not None
-            }
+            if self._loads_many is not None:
+                if misses:
+                    hits = [(k, p) for k, p in zip(given, payloads, strict=True) if p is not None]
+                    given, payloads = [k for k, _ in hits], [p for _, p in hits]
+                values = self._loads_many(payloads)
+                found = dict(zip(given, values, strict=True))
+            else:
+                loads = self._serializer.loads
+                found = {
+                    key: loads(payload)
+                    for key, payload in zip(given, payloads, strict=True)
+                    if payload is not None
+                }
         except SerializationError:
             raise
         except Exception as exc:
             raise SerializationError(f"cannot decode stored data: {exc}") from exc
-        misses = payloads.count(None)
         self.misses += misses
-        self.hits += len(payloads) - misses
+        self.hits += count - misses
         return found
 
     def set_many(self, mapping: Mapping[str, Any], ttl: TTL = None) -> Rounds[None]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
+from operator import itemgetter
 from types import NoneType
 from typing import Any, final
 
@@ -15,6 +17,8 @@ __all__ = ("JsonSerializer",)
 
 _LEAVES = frozenset({str, int, float, bool, NoneType})
 _STR_ONLY = frozenset({str})
+_VALUE = itemgetter(0)
+_END = itemgetter(1)
 
 
 def _plain_items(items: Iterable[object]) -> bool:
@@ -189,6 +193,25 @@ class JsonSerializer:
                 "JsonSerializer cannot decode JSON nested deeper than the interpreter's "
                 "recursion limit"
             ) from exc
+
+    def loads_many(self, payloads: Sequence[bytes]) -> list[Any]:
+        """Decode several payloads: ``[self.loads(p) for p in payloads]``, faster.
+
+        The payloads are joined with NUL (which valid JSON never holds raw), decoded
+        and split in one go each, and scanned without a Python frame per value. Any
+        doubt (a NUL inside a payload, bytes that are not UTF-8, a value that is not
+        exactly one JSON text) sends the whole batch through :meth:`loads`, which
+        decodes or explains each payload on its own.
+        """
+        try:
+            texts = b"\x00".join(payloads).decode("utf-8").split("\x00")
+            if len(texts) == len(payloads):
+                scanned = list(map(self._scan, texts, repeat(0)))
+                if list(map(_END, scanned)) == list(map(len, texts)):
+                    return list(map(_VALUE, scanned))
+        except (TypeError, ValueError, StopIteration, RecursionError):
+            pass
+        return [self.loads(payload) for payload in payloads]
 
     def __repr__(self) -> str:
         return "JsonSerializer(sort_keys=True)" if self._sort_keys else "JsonSerializer()"
