@@ -12,8 +12,6 @@ __all__ = ("S3FIFOPolicy",)
 
 _SMALL_SHARE: Final = 0.1
 _MAX_FREQUENCY: Final = 3
-_BUMP: Final = tuple(min(count + 1, _MAX_FREQUENCY) for count in range(_MAX_FREQUENCY + 1))
-"""A count after one more hit: a lookup is cheaper than a comparison and a branch."""
 _PROMOTE_AT: Final = 1
 """Hits while in the small queue that earn a key its place in the main queue."""
 
@@ -102,13 +100,17 @@ class S3FIFOPolicy:
 
     def record_access(self, key: str) -> None:
         """Count a hit on ``key`` (up to 3)."""
-        small = self._small
-        count = small.get(key)
-        if count is not None:
-            small[key] = _BUMP[count]
-        else:
-            main = self._main
-            main[key] = _BUMP[main[key]]
+        # Most hits land in the main queue, and a hot key's count is capped: then a
+        # hit is one lookup and no write.
+        main = self._main
+        count = main.get(key)
+        if count is None:
+            small = self._small
+            count = small[key]
+            if count < _MAX_FREQUENCY:
+                small[key] = count + 1
+        elif count < _MAX_FREQUENCY:
+            main[key] = count + 1
 
     def record_remove(self, key: str) -> None:
         """Forget ``key``; a deleted key is not remembered by the ghost."""
