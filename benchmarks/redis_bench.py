@@ -12,7 +12,9 @@ Contenders:
 
 * ``bare socket``: the floor. One ``anyio.connect_tcp`` stream and ``hiredis.Reader``,
   one send and one receive per GET, no deadline, no decoding: what any client on
-  anyio has to spend at least.
+  anyio's streams has to spend at least. ``bare wait_readable``: the same loop on a
+  non-blocking socket (``sock.send``, then ``anyio.wait_readable`` and ``sock.recv``),
+  the floor of the library's own socket stream.
 * ``raw redis.asyncio``: redis-py's asyncio client, pre-encoded bytes in and out (50
   tasks: its connection pool); ``raw RedisCluster``: ``redis.asyncio.cluster``.
 * ``RedisCache``: entered (``async with``, so the watchdog keeps the deadlines), JSON
@@ -44,6 +46,7 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 import hiredis
 import redis
 import redis.asyncio
@@ -168,6 +171,27 @@ async def bare_get(port: int, key: bytes) -> tuple[Op, anyio.abc.ByteStream]:
     return get, stream
 
 
+async def bare_wait_readable_get(port: int, key: bytes) -> tuple[Op, socket.socket]:
+    """The floor of a non-blocking socket: send, wait until readable, receive."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setblocking(False)
+    reader = hiredis.Reader()
+    command = b"*2\r\n$3\r\nGET\r\n$%d\r\n%b\r\n" % (len(key), key)
+    wait_readable = anyio.lowlevel.current_token().backend_class.wait_readable
+
+    async def get() -> Any:
+        sock.send(command)
+        while True:
+            await wait_readable(sock)
+            reader.feed(sock.recv(65536))
+            reply = reader.gets()
+            if reply is not False:
+                return reply
+
+    return get, sock
+
+
 async def contenders(
     backend: str, port: int, cluster_port: int
 ) -> tuple[dict[str, dict[str, Bench]], list[Callable[[], Awaitable[None]]]]:
@@ -185,10 +209,17 @@ async def contenders(
     ]
     floor, stream = await bare_get(port, b"bench:k1")
     closers.append(stream.aclose)
+    socket_floor, sock = await bare_wait_readable_get(port, b"bench:k1")
+
+    async def close_socket() -> None:
+        sock.close()
+
+    closers.append(close_socket)
     keys = [f"k{i}" for i in range(MGET_KEYS)]
     rows: dict[str, dict[str, Bench]] = {
         "GET sequential": {
             f"bare socket ({backend})": sequential(floor),
+            f"bare wait_readable ({backend})": sequential(socket_floor),
             mine: sequential(lambda: cache.get("k1")),
             f"RedisCache bytes ({backend})": sequential(lambda: as_bytes.get("k1")),
             f"RedisCache, not entered ({backend})": sequential(lambda: plain.get("k1")),
@@ -296,7 +327,9 @@ def report(results: Results, cpu: Results) -> None:
     for backend in ("asyncio", "trio"):
         ratio("GET sequential", f"RedisCache ({backend})", f"bare socket ({backend})")
         ratio("GET sequential", f"RedisCache, not entered ({backend})", f"bare socket ({backend})")
+        ratio("GET sequential", f"RedisCache ({backend})", f"bare wait_readable ({backend})")
     ratio("GET sequential", "bare socket (asyncio)", "raw redis.asyncio")
+    ratio("GET sequential", "bare wait_readable (asyncio)", "raw redis.asyncio")
     ratio(f"GET x{CONCURRENCY} tasks", "RedisCache (asyncio)", "raw redis.asyncio", 2.0)
     ratio(f"GET x{CONCURRENCY} tasks", "RedisCache (trio)", "RedisCache (asyncio)")
     ratio(f"get_many {MGET_KEYS} keys (keys/s)", "RedisCache (asyncio)", "raw redis.asyncio", 1.0)

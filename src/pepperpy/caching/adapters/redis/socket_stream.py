@@ -84,7 +84,17 @@ class SocketByteStream(anyio.abc.ByteStream):
     async def send(self, item: bytes) -> None:
         """Write all of ``item``, waiting only while the send buffer is full."""
         sock = self._sock
-        view = memoryview(item)
+        if self._closed:
+            raise anyio.ClosedResourceError
+        try:
+            sent = sock.send(item)  # the usual case: the kernel takes it all at once
+        except _WAIT_ERRORS:
+            sent = 0
+        except OSError as exc:
+            raise self._broken(exc) from exc
+        if sent == len(item):
+            return
+        view = memoryview(item)[sent:]
         while view:
             if self._closed:
                 raise anyio.ClosedResourceError
