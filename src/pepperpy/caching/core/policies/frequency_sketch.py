@@ -26,7 +26,7 @@ INCREMENT: Final = bytes(min(count + 1, MAX_COUNT) for count in range(256))
 """Maps a counter to its value after one increment (saturating at :data:`MAX_COUNT`)."""
 _HALVE: Final = bytes(count >> 1 for count in range(256))
 _ODD: Final = bytes(range(1, 256, 2))
-_MASK64: Final = (1 << 64) - 1
+_MIXED_BITS: Final = (1 << 28) - 1
 # An odd 64-bit multiplier (2**64 / golden ratio): multiplied by the key's checksum it
 # spreads every checksum bit over the upper bits, where the counter offsets are read.
 _MIX: Final = 0x9E3779B97F4A7C15
@@ -46,12 +46,14 @@ def key_slots(key: str, block_mask: int) -> Slots:
     """
     checksum = crc32(key.encode("utf-8", "surrogatepass"))
     base = (checksum & block_mask) << 6
-    mixed = ((checksum + 1) * _MIX) & _MASK64
+    # Bits 36 to 63 of the 64-bit product, cut out once: what is left fits one int
+    # digit, so the four offsets cost small-int arithmetic (this runs on every insert).
+    mixed = ((checksum + 1) * _MIX >> 36) & _MIXED_BITS
     return (
-        base | (mixed >> 60),
-        base | 16 | ((mixed >> 52) & 15),
-        base | 32 | ((mixed >> 44) & 15),
-        base | 48 | ((mixed >> 36) & 15),
+        base | (mixed >> 24),
+        base | 16 | ((mixed >> 16) & 15),
+        base | 32 | ((mixed >> 8) & 15),
+        base | 48 | (mixed & 15),
     )
 
 

@@ -58,11 +58,13 @@ class LFUPolicy:
 
     def record_access(self, key: str) -> None:
         """Add one to the count of ``key``."""
-        bucket = self._where[key]
+        where = self._where
+        bucket = where[key]
+        keys = bucket.keys
         count = bucket.count + 1
         after = bucket.next
         if after is None or after.count != count:
-            if len(bucket.keys) == 1:
+            if len(keys) == 1:
                 bucket.count = count  # alone in its bucket: the bucket moves up in place
                 return
             after = _Bucket(count, bucket, after)
@@ -70,9 +72,9 @@ class LFUPolicy:
                 after.next.prev = after
             bucket.next = after
         after.keys[key] = None
-        self._where[key] = after
-        del bucket.keys[key]
-        if not bucket.keys:
+        where[key] = after
+        del keys[key]
+        if not keys:
             self._unlink(bucket)
 
     def record_remove(self, key: str) -> None:

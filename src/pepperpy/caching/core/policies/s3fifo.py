@@ -12,8 +12,6 @@ __all__ = ("S3FIFOPolicy",)
 
 _SMALL_SHARE: Final = 0.1
 _MAX_FREQUENCY: Final = 3
-_BUMP: Final = tuple(min(count + 1, _MAX_FREQUENCY) for count in range(_MAX_FREQUENCY + 1))
-"""A count after one more hit: a lookup is cheaper than a comparison and a branch."""
 _PROMOTE_AT: Final = 1
 """Hits while in the small queue that earn a key its place in the main queue."""
 
@@ -50,7 +48,6 @@ class S3FIFOPolicy:
     __slots__ = (
         "_capacity",
         "_evicted",
-        "_freq",
         "_ghost",
         "_ghost_size",
         "_main",
@@ -60,10 +57,11 @@ class S3FIFOPolicy:
     )
 
     def __init__(self, max_size: object = None) -> None:
-        self._small: OrderedDict[str, None] = OrderedDict()
-        self._main: OrderedDict[str, None] = OrderedDict()
+        # Each queue maps its keys to their hit counts: the counts are small ints,
+        # which Python shares, so a key costs one queue entry and nothing more.
+        self._small: OrderedDict[str, int] = OrderedDict()
+        self._main: OrderedDict[str, int] = OrderedDict()
         self._ghost: OrderedDict[str, None] = OrderedDict()
-        self._freq: dict[str, int] = {}
         self._evicted = False
         self._size_for(check_capacity(max_size))
 
@@ -75,7 +73,7 @@ class S3FIFOPolicy:
 
     def bind_capacity(self, max_size: object) -> None:
         """Size the queues for a cache of ``max_size`` keys (``None``: unbounded)."""
-        if self._freq:
+        if len(self):
             raise ConfigurationError("bind_capacity() on a policy that already tracks keys")
         self._size_for(check_capacity(max_size))
 
@@ -86,7 +84,6 @@ class S3FIFOPolicy:
 
     def record_insert(self, key: str) -> None:
         """Queue ``key`` in the small queue, or in the main queue if the ghost knows it."""
-        self._freq[key] = 0
         ghost = self._ghost
         if key in ghost:
             del ghost[key]
@@ -95,7 +92,7 @@ class S3FIFOPolicy:
             queue = self._small
         else:
             queue = self._main  # filling up: the small queue is full, the cache is not
-        queue[key] = None
+        queue[key] = 0
         # The eviction that made room for this key may have left one key too many in
         # the ghost; trimming only now lets a key the ghost knew still be recognised.
         if len(ghost) > self._ghost_size:
@@ -103,33 +100,38 @@ class S3FIFOPolicy:
 
     def record_access(self, key: str) -> None:
         """Count a hit on ``key`` (up to 3)."""
-        freq = self._freq
-        freq[key] = _BUMP[freq[key]]
+        # Most hits land in the main queue, and a hot key's count is capped: then a
+        # hit is one lookup and no write.
+        main = self._main
+        count = main.get(key)
+        if count is None:
+            small = self._small
+            count = small[key]
+            if count < _MAX_FREQUENCY:
+                small[key] = count + 1
+        elif count < _MAX_FREQUENCY:
+            main[key] = count + 1
 
     def record_remove(self, key: str) -> None:
         """Forget ``key``; a deleted key is not remembered by the ghost."""
-        del self._freq[key]
-        if key in self._small:
-            del self._small[key]
-        else:
+        if self._small.pop(key, None) is None:
             del self._main[key]
 
     def pop_victim(self) -> str:
         """Run S3-FIFO's eviction; forget and return the key that leaves."""
-        small, main, freq = self._small, self._main, self._freq
+        small, main = self._small, self._main
         self._evicted = True
         main_size = self._main_size
         if self._capacity is None:
-            main_size = len(freq) - _small_size(len(freq))
+            tracked = len(small) + len(main)
+            main_size = tracked - _small_size(tracked)
             self._ghost_size = main_size
         if small and len(main) <= main_size:
             while small:
-                key = small.popitem(last=False)[0]
-                if freq[key] >= _PROMOTE_AT:
-                    freq[key] = 0
-                    main[key] = None
+                key, count = small.popitem(last=False)
+                if count >= _PROMOTE_AT:
+                    main[key] = 0
                     continue
-                del freq[key]
                 ghost = self._ghost
                 ghost[key] = None
                 if len(ghost) > self._ghost_size + 1:
@@ -138,20 +140,16 @@ class S3FIFOPolicy:
         if not main:
             raise LookupError("pop_victim() on an empty policy")
         while True:
-            key = main.popitem(last=False)[0]
-            count = freq[key]
+            key, count = main.popitem(last=False)
             if not count:
-                del freq[key]
                 return key
-            freq[key] = count - 1
-            main[key] = None
+            main[key] = count - 1
 
     def clear(self) -> None:
         """Forget every key, the ghost's memory too: the policy starts afresh."""
         self._small.clear()
         self._main.clear()
         self._ghost.clear()
-        self._freq.clear()
         self._evicted = False
 
     def access_recorder(self) -> AccessRecorder:
@@ -160,7 +158,8 @@ class S3FIFOPolicy:
 
     def frequency(self, key: str) -> int:
         """The hit count (0 to 3) of the tracked ``key``."""
-        return self._freq[key]
+        count = self._small.get(key)
+        return self._main[key] if count is None else count
 
     def queue_of(self, key: str) -> str:
         """Where ``key`` is: ``"small"``, ``"main"``, ``"ghost"`` or ``"absent"``."""
@@ -171,7 +170,7 @@ class S3FIFOPolicy:
         return "ghost" if key in self._ghost else "absent"
 
     def __len__(self) -> int:
-        return len(self._freq)
+        return len(self._small) + len(self._main)
 
     def __repr__(self) -> str:
         return (

@@ -108,12 +108,25 @@ class TinyLFUPolicy:
         """Count ``key`` and put it in the window; an overflow moves the window's least
         recently used key to probation (the cache had room: no duel)."""
         slots = key_slots(key, self._block_mask)
-        self._increment(slots)
         window = self._window
         window[key] = slots
         if len(window) > self._window_size:
             candidate, candidate_slots = window.popitem(last=False)
             self._probation[candidate] = candidate_slots
+        # FrequencySketch.increment, inlined here and in record_access: every insert
+        # and every hit pays for it.
+        table = self._table
+        a, b, c, d = slots
+        ca, cb, cc, cd = table[a], table[b], table[c], table[d]
+        if ca & cb & cc & cd != MAX_COUNT:
+            table[a] = INCREMENT[ca]
+            table[b] = INCREMENT[cb]
+            table[c] = INCREMENT[cc]
+            table[d] = INCREMENT[cd]
+            sketch = self._sketch
+            sketch.additions += 1
+            if sketch.additions >= sketch.sample_size:
+                sketch.reset()
 
     def record_access(self, key: str) -> None:
         """Count a hit on ``key`` and refresh its place in its segment."""
@@ -129,7 +142,6 @@ class TinyLFUPolicy:
             if len(protected) > self._protected_size:
                 demoted, demoted_slots = protected.popitem(last=False)
                 self._probation[demoted] = demoted_slots
-        # FrequencySketch.increment, inlined: this is every hit's cost.
         table = self._table
         a, b, c, d = slots
         ca, cb, cc, cd = table[a], table[b], table[c], table[d]
@@ -154,19 +166,18 @@ class TinyLFUPolicy:
         window, probation = self._window, self._probation
         self._rejected = False
         if probation and len(window) >= self._window_size:
-            candidate = next(iter(window))
+            # The candidate leaves the window whichever way the duel goes.
+            candidate, candidate_slots = window.popitem(last=False)
             victim = next(iter(probation))
             table = self._table
-            a, b, c, d = candidate_slots = window[candidate]
+            a, b, c, d = candidate_slots
             w, x, y, z = probation[victim]
             if min(table[a], table[b], table[c], table[d]) > min(
                 table[w], table[x], table[y], table[z]
             ):
                 del probation[victim]
-                del window[candidate]
                 probation[candidate] = candidate_slots
                 return victim
-            del window[candidate]
             self._rejected = True
             return candidate
         for segment in (probation, self._protected, window):
