@@ -36,7 +36,7 @@ class FIFOPolicy:
 
     def pop_victim(self) -> str:
         """Forget and return the key at the front of the queue."""
-        return self._queue.popitem(last=False)[0]
+        return self._queue.popitem(False)[0]
 
     def ordered_store(self) -> OrderedDict[str, Any]:
         """The dict of the tracked keys, the next victim first; a cache may keep its

@@ -89,7 +89,7 @@ class LFUPolicy:
         head = self._head
         if head is None:
             raise LookupError("pop_victim() on an empty policy")
-        key = head.keys.popitem(last=False)[0]
+        key = head.keys.popitem(False)[0]
         del self._where[key]
         if not head.keys:
             self._unlink(head)

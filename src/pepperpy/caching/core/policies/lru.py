@@ -37,7 +37,7 @@ class LRUPolicy:
 
     def pop_victim(self) -> str:
         """Forget and return the least recently used key."""
-        return self._order.popitem(last=False)[0]
+        return self._order.popitem(False)[0]
 
     def ordered_store(self) -> OrderedDict[str, Any]:
         """The dict of the tracked keys, the next victim first; a cache may keep its

@@ -96,7 +96,7 @@ class S3FIFOPolicy:
         # The eviction that made room for this key may have left one key too many in
         # the ghost; trimming only now lets a key the ghost knew still be recognised.
         if len(ghost) > self._ghost_size:
-            ghost.popitem(last=False)
+            ghost.popitem(False)
 
     def record_access(self, key: str) -> None:
         """Count a hit on ``key`` (up to 3)."""
@@ -128,19 +128,19 @@ class S3FIFOPolicy:
             self._ghost_size = main_size
         if small and len(main) <= main_size:
             while small:
-                key, count = small.popitem(last=False)
+                key, count = small.popitem(False)
                 if count >= _PROMOTE_AT:
                     main[key] = 0
                     continue
                 ghost = self._ghost
                 ghost[key] = None
                 if len(ghost) > self._ghost_size + 1:
-                    ghost.popitem(last=False)
+                    ghost.popitem(False)
                 return key
         if not main:
             raise LookupError("pop_victim() on an empty policy")
         while True:
-            key, count = main.popitem(last=False)
+            key, count = main.popitem(False)
             if not count:
                 return key
             main[key] = count - 1

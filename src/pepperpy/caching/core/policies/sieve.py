@@ -79,7 +79,7 @@ class SIEVEPolicy:
         behind = self._behind
         visited = self._visited
         while True:
-            key = ahead.popitem(last=False)[0]
+            key = ahead.popitem(False)[0]
             if key not in visited:
                 if not ahead:
                     self._wrap()

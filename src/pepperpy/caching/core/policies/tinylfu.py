@@ -111,7 +111,7 @@ class TinyLFUPolicy:
         window = self._window
         window[key] = slots
         if len(window) > self._window_size:
-            candidate, candidate_slots = window.popitem(last=False)
+            candidate, candidate_slots = window.popitem(False)
             self._probation[candidate] = candidate_slots
         # FrequencySketch.increment, inlined here and in record_access: every insert
         # and every hit pays for it.
@@ -140,7 +140,7 @@ class TinyLFUPolicy:
             slots = self._probation.pop(key)
             protected[key] = slots
             if len(protected) > self._protected_size:
-                demoted, demoted_slots = protected.popitem(last=False)
+                demoted, demoted_slots = protected.popitem(False)
                 self._probation[demoted] = demoted_slots
         table = self._table
         a, b, c, d = slots
@@ -167,7 +167,7 @@ class TinyLFUPolicy:
         self._rejected = False
         if probation and len(window) >= self._window_size:
             # The candidate leaves the window whichever way the duel goes.
-            candidate, candidate_slots = window.popitem(last=False)
+            candidate, candidate_slots = window.popitem(False)
             victim = next(iter(probation))
             table = self._table
             a, b, c, d = candidate_slots
@@ -182,7 +182,7 @@ class TinyLFUPolicy:
             return candidate
         for segment in (probation, self._protected, window):
             if segment:
-                return segment.popitem(last=False)[0]
+                return segment.popitem(False)[0]
         raise LookupError("pop_victim() on an empty policy")
 
     def last_rejected(self) -> bool:
