@@ -254,9 +254,9 @@ class CacheEngine:
         if max_size is not None and len(values) >= max_size:
             ordered = self._ordered
             heap = self._heap
-            if heap and heap[0][0] <= now:
+            if ordered is None or (heap and heap[0][0] <= now):
                 removed = self._make_room(now)
-            elif ordered is not None:
+            else:
                 # The usual eviction, inline: the store's first key is the victim.
                 # ``last`` by position: a keyword argument is parsed the slow way.
                 victim, old = ordered.popitem(False)
@@ -267,22 +267,6 @@ class CacheEngine:
                     _NO_REMOVALS
                     if self._quiet
                     else (_new_removal(Removal, (victim, old, _EVICTED)),)
-                )
-            else:
-                # The same for a policy that keeps its own order (or admits keys).
-                victim = self._policy.pop_victim()
-                old = values.pop(victim)
-                if deadlines:
-                    deadlines.pop(victim, None)
-                cause = _EVICTED
-                admission = self._admission
-                if admission is not None and admission():
-                    self._rejections += 1
-                    cause = _REJECTED
-                else:
-                    self._evictions += 1
-                removed = (
-                    _NO_REMOVALS if self._quiet else (_new_removal(Removal, (victim, old, cause)),)
                 )
             values[key] = value
             if ordered is None:

@@ -14,7 +14,6 @@ TLS runs on top of it through anyio's ``TLSStream``.
 
 from __future__ import annotations
 
-import errno
 import ipaddress
 import os
 import socket
@@ -143,9 +142,6 @@ async def _connect(sock: socket.socket, address: Any) -> None:
         error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if error:
             raise OSError(error, os.strerror(error)) from None
-    except OSError as exc:
-        if exc.errno != errno.EINPROGRESS:
-            raise
 
 
 async def open_tcp(host: str, port: int, *, keepalive: bool) -> SocketByteStream:

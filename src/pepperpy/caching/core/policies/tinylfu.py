@@ -108,25 +108,12 @@ class TinyLFUPolicy:
         """Count ``key`` and put it in the window; an overflow moves the window's least
         recently used key to probation (the cache had room: no duel)."""
         slots = key_slots(key, self._block_mask)
+        self._increment(slots)
         window = self._window
         window[key] = slots
         if len(window) > self._window_size:
             candidate, candidate_slots = window.popitem(False)
             self._probation[candidate] = candidate_slots
-        # FrequencySketch.increment, inlined here and in record_access: every insert
-        # and every hit pays for it.
-        table = self._table
-        a, b, c, d = slots
-        ca, cb, cc, cd = table[a], table[b], table[c], table[d]
-        if ca & cb & cc & cd != MAX_COUNT:
-            table[a] = INCREMENT[ca]
-            table[b] = INCREMENT[cb]
-            table[c] = INCREMENT[cc]
-            table[d] = INCREMENT[cd]
-            sketch = self._sketch
-            sketch.additions += 1
-            if sketch.additions >= sketch.sample_size:
-                sketch.reset()
 
     def record_access(self, key: str) -> None:
         """Count a hit on ``key`` and refresh its place in its segment."""
@@ -142,6 +129,7 @@ class TinyLFUPolicy:
             if len(protected) > self._protected_size:
                 demoted, demoted_slots = protected.popitem(False)
                 self._probation[demoted] = demoted_slots
+        # FrequencySketch.increment, inlined: this is every hit's cost.
         table = self._table
         a, b, c, d = slots
         ca, cb, cc, cd = table[a], table[b], table[c], table[d]
